@@ -1,0 +1,139 @@
+import crypto from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import Fastify, { type FastifyInstance } from "fastify";
+import { awsApiPlugin } from "./aws/router.js";
+import { codecommitService } from "./aws/services/codecommit/index.js";
+import type { CloneBases } from "./aws/services/codecommit/metadata.js";
+import type { Authorizer } from "./aws/service.js";
+import { usesTls, type Config } from "./config.js";
+import { RefLedger } from "./domain/events/ref-ledger.js";
+import { IdentityStore } from "./domain/iam/identities.js";
+import { BranchService } from "./domain/repos/branches.js";
+import { RepositoryService } from "./domain/repos/repositories.js";
+import { CatFilePool } from "./git/cat-file.js";
+import { GitRunner } from "./git/exec.js";
+import type { Logger } from "./log.js";
+import { SecretBox } from "./secrets/crypto.js";
+import { openStore } from "./store/db.js";
+import { loadTls } from "./tls.js";
+import { GitServing, type GitAuthorizer } from "./transport/git-service.js";
+import { smartHttpPlugin } from "./transport/smart-http.js";
+
+export const VERSION = "0.1.0";
+/** Largest API request body: CodeCommit's 7 MB of file content, base64-encoded, with room for JSON. */
+const API_BODY_LIMIT = 12 * 1024 * 1024;
+
+export interface RunningServer {
+  http: FastifyInstance;
+  httpUrl: string;
+  adminAccessKeyId: string;
+  adminCredentialsFile?: string;
+  tlsFingerprint?: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Until IAM lands, the bootstrap administrator is the only identity there is, and it may do
+ * everything: authentication already guarantees the caller is that administrator.
+ */
+const allowAuthenticated: Authorizer = async () => {};
+const gitAllowAuthenticated: GitAuthorizer = { pull: async () => {}, push: async () => {} };
+
+/** The composition root: builds every service and starts the listeners. */
+export async function startServer(cfg: Config, log: Logger, env: NodeJS.ProcessEnv = process.env): Promise<RunningServer> {
+  fs.mkdirSync(cfg.dataDir, { recursive: true });
+  const store = await openStore({ dataDir: cfg.dataDir, databaseUrl: cfg.databaseUrl });
+  const box = SecretBox.open(cfg.dataDir);
+  const gitHome = path.join(cfg.dataDir, "git-home");
+  fs.mkdirSync(gitHome, { recursive: true });
+  const runner = new GitRunner(gitHome);
+  const catFiles = new CatFilePool(runner);
+  const ledger = new RefLedger(store.db, log);
+  const repos = new RepositoryService(store.db, store.engine, runner, catFiles, ledger, cfg, log);
+  const branches = new BranchService(repos, store.db);
+  const identities = new IdentityStore(store.db, box, cfg.accountId, cfg.region);
+
+  const envKey = env.HEADWATER_ADMIN_ACCESS_KEY_ID;
+  const envSecret = env.HEADWATER_ADMIN_SECRET_ACCESS_KEY;
+  if (Boolean(envKey) !== Boolean(envSecret)) {
+    throw new Error("HEADWATER_ADMIN_ACCESS_KEY_ID and HEADWATER_ADMIN_SECRET_ACCESS_KEY go together");
+  }
+  const admin = await identities.ensureBootstrapAdmin(
+    cfg.dataDir,
+    envKey && envSecret ? { accessKeyId: envKey, secretAccessKey: envSecret } : undefined,
+  );
+
+  // Crash repair before serving: orphaned directories, and ref changes never recorded.
+  await repos.sweepOrphans();
+  await ledger.repair((await repos.all()).map((r) => repos.handle(r)));
+
+  const tls = await loadTls(cfg);
+  const app = Fastify({
+    loggerInstance: log,
+    disableRequestLogging: true,
+    genReqId: () => crypto.randomUUID(),
+    bodyLimit: API_BODY_LIMIT,
+    ...(tls ? { https: { key: tls.key, cert: tls.cert } } : {}),
+  }) as unknown as FastifyInstance;
+
+  app.addHook("onRequest", (req, reply, done) => {
+    // every response, API or Git, success or error, carries the request ID
+    reply.raw.setHeader("x-amzn-RequestId", req.id);
+    done();
+  });
+  app.get("/health", async () => ({ status: "ok", version: VERSION, region: cfg.region, accountId: cfg.accountId }));
+
+  const cloneBases: CloneBases = { http: "", ssh: "" };
+  const lookup = (id: string) => identities.lookupAccessKey(id);
+  const serving = new GitServing(repos, runner, gitAllowAuthenticated, log, cfg.gitTimeoutSeconds * 1000);
+
+  await app.register(async (scope) =>
+    smartHttpPlugin(scope, {
+      serving,
+      auth: { lookup, region: cfg.region },
+      publicHost: cfg.publicUrl ? new URL(cfg.publicUrl).host : undefined,
+      log,
+      maxCommandBytes: 4000 * 200,
+    }),
+  );
+  await app.register(async (scope) =>
+    awsApiPlugin(scope, {
+      services: [codecommitService({ repos, branches, cloneBases })],
+      lookup,
+      authorize: allowAuthenticated,
+      region: cfg.region,
+      log,
+      bodyLimit: API_BODY_LIMIT,
+    }),
+  );
+
+  await app.listen({ host: cfg.host, port: cfg.httpPort });
+  const addr = app.server.address();
+  const port = typeof addr === "object" && addr ? addr.port : cfg.httpPort;
+  const scheme = usesTls(cfg) ? "https" : "http";
+  const hostForUrl = cfg.host === "0.0.0.0" || cfg.host === "::" ? "localhost" : cfg.host.includes(":") ? `[${cfg.host}]` : cfg.host;
+  const httpUrl = `${scheme}://${hostForUrl}:${port}`;
+  cloneBases.http = (cfg.publicUrl ?? httpUrl).replace(/\/+$/, "");
+  cloneBases.ssh = (cfg.publicSshUrl ?? `ssh://${new URL(cloneBases.http).hostname}:${cfg.sshPort}`).replace(/\/+$/, "");
+
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      log.info("shutting down: finishing running git operations");
+      await app.close();
+      await runner.drain(30_000);
+      catFiles.closeAll();
+      await store.close();
+      log.info("stopped");
+    })());
+
+  return {
+    http: app,
+    httpUrl,
+    adminAccessKeyId: admin.accessKeyId,
+    adminCredentialsFile: admin.credentialsFile,
+    tlsFingerprint: tls?.fingerprint,
+    stop,
+  };
+}

@@ -1,0 +1,82 @@
+import type { AccessKeyLookup } from "../domain/iam/identities.js";
+import type { Principal } from "../domain/context.js";
+import { ServiceError } from "../errors.js";
+import { safeEqual } from "../secrets/crypto.js";
+import {
+  AuthFailure,
+  checkTime,
+  parseSignature,
+  verifySignature,
+  type SignedRequest,
+} from "./sigv4.js";
+import type { AwsService } from "./service.js";
+
+export type CredentialLookup = (accessKeyId: string) => Promise<AccessKeyLookup | null>;
+
+/**
+ * Authenticates one API request for one service: the signature, its scope (service and region)
+ * and its time. Returns the principal; throws AuthFailure with the reason.
+ */
+export async function authenticate(
+  req: SignedRequest,
+  service: AwsService,
+  region: string,
+  lookup: CredentialLookup,
+  now = Date.now(),
+): Promise<Principal> {
+  const parts = parseSignature(req);
+  const key = await lookup(parts.accessKeyId);
+  if (!key || !key.active) throw new AuthFailure("unknownKey", "The security token included in the request is invalid.");
+  if (key.sessionToken !== undefined || parts.securityToken !== undefined) {
+    if (key.sessionToken === undefined || parts.securityToken === undefined || !safeEqual(key.sessionToken, parts.securityToken)) {
+      throw new AuthFailure("badToken", "The security token included in the request is invalid.");
+    }
+  }
+  if (key.expiresAt !== undefined && key.expiresAt <= now) {
+    throw new AuthFailure("expiredToken", "The security token included in the request is expired");
+  }
+  if (parts.service !== service.signingName) {
+    throw new AuthFailure("wrongService", `Credential should be scoped to correct service: '${service.signingName}'. `);
+  }
+  const expectedRegion = service.global ? "us-east-1" : region;
+  if (parts.region !== expectedRegion) {
+    throw new AuthFailure("wrongRegion", `Credential should be scoped to a valid region, not '${parts.region}'. `);
+  }
+  checkTime(parts, now);
+  verifySignature(req, parts, key.secretAccessKey);
+  return key.principal;
+}
+
+/** How awsJson services name authentication failures. */
+export function jsonAuthError(f: AuthFailure): ServiceError {
+  switch (f.kind) {
+    case "missing":
+      return new ServiceError("MissingAuthenticationTokenException", f.message, { status: 403 });
+    case "incomplete":
+      return new ServiceError("IncompleteSignatureException", f.message);
+    case "unknownKey":
+    case "badToken":
+      return new ServiceError("UnrecognizedClientException", f.message);
+    case "expiredToken":
+      return new ServiceError("ExpiredTokenException", f.message);
+    default:
+      return new ServiceError("InvalidSignatureException", f.message);
+  }
+}
+
+/** How awsQuery services (IAM, STS, SNS) name them. */
+export function queryAuthError(f: AuthFailure): ServiceError {
+  switch (f.kind) {
+    case "missing":
+      return new ServiceError("MissingAuthenticationToken", f.message, { status: 403 });
+    case "incomplete":
+      return new ServiceError("IncompleteSignature", f.message, { status: 403 });
+    case "unknownKey":
+    case "badToken":
+      return new ServiceError("InvalidClientTokenId", f.message, { status: 403 });
+    case "expiredToken":
+      return new ServiceError("ExpiredToken", f.message, { status: 403 });
+    default:
+      return new ServiceError("SignatureDoesNotMatch", f.message, { status: 403 });
+  }
+}

@@ -1,0 +1,49 @@
+import { ServiceError } from "../errors.js";
+
+/**
+ * awsJson 1.0 / 1.1: a JSON object in, a JSON object out. Timestamps leave as epoch seconds,
+ * blobs as base64; errors carry `__type` (what botocore reads) and never a `code` member (which
+ * the JS SDK would prefer over `__type`).
+ */
+
+export function decodeJsonBody(body: Buffer): Record<string, unknown> {
+  if (body.length === 0) return {};
+  let value: unknown;
+  try {
+    value = JSON.parse(body.toString("utf8"));
+  } catch {
+    throw new ServiceError("SerializationException", "The request body is not valid JSON.");
+  }
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    throw new ServiceError("SerializationException", "The request body must be a JSON object.");
+  }
+  return value as Record<string, unknown>;
+}
+
+function toWire(value: unknown): unknown {
+  if (value === null || value === undefined) return undefined;
+  if (value instanceof Date) return value.getTime() / 1000;
+  if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString("base64");
+  if (Array.isArray(value)) return value.map((v) => toWire(v) ?? null);
+  if (typeof value === "object") {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+      const w = toWire(v);
+      if (w !== undefined) out[k] = w;
+    }
+    return out;
+  }
+  return value;
+}
+
+export function encodeJsonOutput(output: unknown): string {
+  return JSON.stringify(toWire(output ?? {}) ?? {});
+}
+
+export function encodeJsonError(err: ServiceError): string {
+  return JSON.stringify({ __type: err.code, message: err.message });
+}
+
+export function jsonContentType(version: "1.0" | "1.1"): string {
+  return `application/x-amz-json-${version}`;
+}

@@ -1,0 +1,105 @@
+import path from "node:path";
+import { z } from "zod";
+
+/**
+ * One typed configuration. Precedence: command-line flags, then HEADWATER_* environment
+ * variables, then defaults. Every flag `--some-flag` has the variable `HEADWATER_SOME_FLAG`.
+ */
+const schema = z.object({
+  dataDir: z.string().min(1).default("./.headwater"),
+  host: z.string().min(1).default("127.0.0.1"),
+  httpPort: z.coerce.number().int().min(0).max(65535).default(4720),
+  sshPort: z.coerce.number().int().min(0).max(65535).default(4722),
+  region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, "a region name such as us-east-1").default("us-east-1"),
+  accountId: z.string().regex(/^\d{12}$/, "12 digits").default("000000000000"),
+  publicUrl: z.string().url().optional(),
+  publicSshUrl: z.string().optional(),
+  tlsCert: z.string().optional(),
+  tlsKey: z.string().optional(),
+  tlsSelfSigned: z.coerce.boolean().default(false),
+  databaseUrl: z.string().optional(),
+  logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  repositoryLimit: z.coerce.number().int().min(1).default(1000),
+  gitTimeoutSeconds: z.coerce.number().int().min(1).default(3600),
+});
+
+export type Config = z.infer<typeof schema> & {
+  /** Absolute data directory. */
+  dataDir: string;
+};
+
+export interface FlagSpec {
+  key: keyof z.infer<typeof schema>;
+  flag: string;
+  boolean?: boolean;
+  help: string;
+}
+
+export const FLAGS: FlagSpec[] = [
+  { key: "dataDir", flag: "data-dir", help: "where the database, repositories and keys live (default ./.headwater)" },
+  { key: "host", flag: "host", help: "address to listen on (default 127.0.0.1)" },
+  { key: "httpPort", flag: "http-port", help: "HTTP(S) port for the AWS API and Git (default 4720)" },
+  { key: "sshPort", flag: "ssh-port", help: "SSH port for Git (default 4722)" },
+  { key: "region", flag: "region", help: "AWS region the server answers as (default us-east-1)" },
+  { key: "accountId", flag: "account-id", help: "12-digit account ID in ARNs (default 000000000000)" },
+  { key: "publicUrl", flag: "public-url", help: "base URL used in cloneUrlHttp (default: the listener's own URL)" },
+  { key: "publicSshUrl", flag: "public-ssh-url", help: "base URL used in cloneUrlSsh, e.g. ssh://git.example.com:22" },
+  { key: "tlsCert", flag: "tls-cert", help: "PEM certificate file: serve HTTPS" },
+  { key: "tlsKey", flag: "tls-key", help: "PEM private key file for --tls-cert" },
+  { key: "tlsSelfSigned", flag: "tls-self-signed", boolean: true, help: "serve HTTPS with a certificate generated on first start" },
+  { key: "databaseUrl", flag: "database-url", help: "postgres://… to use PostgreSQL (default: SQLite in the data dir)" },
+  { key: "logLevel", flag: "log-level", help: "fatal, error, warn, info, debug, trace or silent (default info)" },
+  { key: "repositoryLimit", flag: "repository-limit", help: "repositories per account, as CodeCommit's quota (default 1000)" },
+  { key: "gitTimeoutSeconds", flag: "git-timeout-seconds", help: "longest a single git transfer may run (default 3600)" },
+];
+
+export class ConfigError extends Error {}
+
+function envName(flag: string): string {
+  return "HEADWATER_" + flag.toUpperCase().replace(/-/g, "_");
+}
+
+function parseBool(v: string): boolean {
+  if (/^(1|true|yes|on)$/i.test(v)) return true;
+  if (/^(0|false|no|off)$/i.test(v)) return false;
+  throw new ConfigError(`expected true or false, got "${v}"`);
+}
+
+/** Reads flags (`--name value`, `--name=value`, bare `--bool-flag`) over the environment. */
+export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env): Config {
+  const raw: Record<string, unknown> = {};
+  for (const spec of FLAGS) {
+    const v = env[envName(spec.flag)];
+    if (v !== undefined && v !== "") raw[spec.key] = spec.boolean ? parseBool(v) : v;
+  }
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (!arg.startsWith("--")) throw new ConfigError(`unexpected argument "${arg}"`);
+    const [name, inline] = arg.slice(2).split(/=(.*)/s, 2) as [string, string | undefined];
+    const spec = FLAGS.find((f) => f.flag === name);
+    if (!spec) throw new ConfigError(`unknown flag --${name}`);
+    if (spec.boolean) {
+      raw[spec.key] = inline === undefined ? true : parseBool(inline);
+    } else {
+      const value = inline ?? argv[++i];
+      if (value === undefined) throw new ConfigError(`--${name} needs a value`);
+      raw[spec.key] = value;
+    }
+  }
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const spec = FLAGS.find((f) => f.key === issue.path[0]);
+    throw new ConfigError(`--${spec?.flag ?? String(issue.path[0])}: ${issue.message}`);
+  }
+  const cfg = parsed.data;
+  if ((cfg.tlsCert === undefined) !== (cfg.tlsKey === undefined)) {
+    throw new ConfigError("--tls-cert and --tls-key go together");
+  }
+  if (cfg.tlsCert && cfg.tlsSelfSigned) throw new ConfigError("choose --tls-cert/--tls-key or --tls-self-signed, not both");
+  return { ...cfg, dataDir: path.resolve(cfg.dataDir) };
+}
+
+export function usesTls(cfg: Config): boolean {
+  return Boolean(cfg.tlsCert || cfg.tlsSelfSigned);
+}

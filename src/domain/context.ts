@@ -1,0 +1,21 @@
+/** Who is calling, as established by authentication at the edge. */
+export interface Principal {
+  /** `user` for IAM users (and the bootstrap admin), `assumed-role` for STS sessions */
+  kind: "user" | "assumed-role";
+  arn: string;
+  /** AIDA… for users, AROA…:session for roles */
+  userId: string;
+  accountId: string;
+  /** IAM user name (users only) */
+  userName?: string;
+  /** the access key used, when one was */
+  accessKeyId?: string;
+}
+
+/** Everything a domain operation may need to know about the request it serves. */
+export interface Caller {
+  principal: Principal;
+  requestId: string;
+  sourceIp: string;
+  secureTransport: boolean;
+}

@@ -1,0 +1,163 @@
+import fs from "node:fs";
+import path from "node:path";
+import type { Kysely } from "kysely";
+import type { Database } from "../../store/schema.js";
+import { SecretBox, iamId, newSecretAccessKey } from "../../secrets/crypto.js";
+import type { Principal } from "../context.js";
+import { partitionOf } from "../repos/arn.js";
+
+export const ADMIN_USER = "admin";
+
+export interface AccessKeyLookup {
+  accessKeyId: string;
+  secretAccessKey: string;
+  active: boolean;
+  principal: Principal;
+  /** temporary credentials only: the token that must accompany the key, and when it expires */
+  sessionToken?: string;
+  expiresAt?: number;
+}
+
+/**
+ * Principals and their keys. Secret access keys are stored sealed (AES-256-GCM) and opened only
+ * to verify a signature.
+ */
+export class IdentityStore {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly box: SecretBox,
+    private readonly accountId: string,
+    private readonly region: string,
+  ) {}
+
+  userArn(name: string, userPath = "/"): string {
+    return `arn:${partitionOf(this.region)}:iam::${this.accountId}:user${userPath}${name}`;
+  }
+
+  async lookupAccessKey(accessKeyId: string): Promise<AccessKeyLookup | null> {
+    const row = await this.db
+      .selectFrom("access_keys")
+      .innerJoin("iam_users", "iam_users.name", "access_keys.user_name")
+      .select([
+        "access_keys.id as keyId",
+        "access_keys.secret_sealed",
+        "access_keys.status",
+        "iam_users.id as userId",
+        "iam_users.name as userName",
+        "iam_users.arn",
+      ])
+      .where("access_keys.id", "=", accessKeyId)
+      .executeTakeFirst();
+    if (!row) return null;
+    return {
+      accessKeyId: row.keyId,
+      secretAccessKey: this.box.open(row.secret_sealed),
+      active: row.status === "Active",
+      principal: {
+        kind: "user",
+        arn: row.arn,
+        userId: row.userId,
+        userName: row.userName,
+        accountId: this.accountId,
+        accessKeyId: row.keyId,
+      },
+    };
+  }
+
+  private async ensureUser(name: string): Promise<void> {
+    const existing = await this.db.selectFrom("iam_users").select("id").where("name", "=", name).executeTakeFirst();
+    if (existing) return;
+    await this.db
+      .insertInto("iam_users")
+      .values({ id: iamId("AIDA"), name, path: "/", arn: this.userArn(name), created_at: Date.now() })
+      .onConflict((oc) => oc.column("name").doNothing())
+      .execute();
+  }
+
+  /**
+   * The bootstrap administrator. With a key pair from the environment, the admin user holds
+   * exactly that pair as its bootstrap key. Without one, a pair is generated on first start and
+   * written to `<dataDir>/admin-credentials.json` (mode 0600).
+   */
+  async ensureBootstrapAdmin(
+    dataDir: string,
+    fromEnv?: { accessKeyId: string; secretAccessKey: string },
+  ): Promise<{ accessKeyId: string; credentialsFile?: string; generated: boolean }> {
+    await this.ensureUser(ADMIN_USER);
+    const file = path.join(dataDir, "admin-credentials.json");
+    const current = await this.db
+      .selectFrom("access_keys")
+      .selectAll()
+      .where("user_name", "=", ADMIN_USER)
+      .where("bootstrap", "=", 1)
+      .execute();
+
+    if (fromEnv) {
+      const same = current.find((k) => k.id === fromEnv.accessKeyId);
+      await this.db.transaction().execute(async (trx) => {
+        await trx
+          .deleteFrom("access_keys")
+          .where("user_name", "=", ADMIN_USER)
+          .where("bootstrap", "=", 1)
+          .where("id", "!=", fromEnv.accessKeyId)
+          .execute();
+        if (same) {
+          await trx
+            .updateTable("access_keys")
+            .set({ secret_sealed: this.box.seal(fromEnv.secretAccessKey), status: "Active" })
+            .where("id", "=", same.id)
+            .execute();
+        } else {
+          await trx.deleteFrom("access_keys").where("id", "=", fromEnv.accessKeyId).execute();
+          await trx
+            .insertInto("access_keys")
+            .values({
+              id: fromEnv.accessKeyId,
+              user_name: ADMIN_USER,
+              secret_sealed: this.box.seal(fromEnv.secretAccessKey),
+              status: "Active",
+              created_at: Date.now(),
+              last_used_at: null,
+              last_used_service: null,
+              last_used_region: null,
+              bootstrap: 1,
+            })
+            .execute();
+        }
+      });
+      return { accessKeyId: fromEnv.accessKeyId, generated: false };
+    }
+
+    if (current.length > 0 && fs.existsSync(file)) {
+      return { accessKeyId: current[0]!.id, credentialsFile: file, generated: false };
+    }
+    const accessKeyId = iamId("AKIA");
+    const secretAccessKey = newSecretAccessKey();
+    await this.db.transaction().execute(async (trx) => {
+      await trx.deleteFrom("access_keys").where("user_name", "=", ADMIN_USER).where("bootstrap", "=", 1).execute();
+      await trx
+        .insertInto("access_keys")
+        .values({
+          id: accessKeyId,
+          user_name: ADMIN_USER,
+          secret_sealed: this.box.seal(secretAccessKey),
+          status: "Active",
+          created_at: Date.now(),
+          last_used_at: null,
+          last_used_service: null,
+          last_used_region: null,
+          bootstrap: 1,
+        })
+        .execute();
+    });
+    fs.mkdirSync(dataDir, { recursive: true });
+    const body = JSON.stringify(
+      { userName: ADMIN_USER, accessKeyId, secretAccessKey, arn: this.userArn(ADMIN_USER) },
+      null,
+      2,
+    );
+    fs.writeFileSync(file + ".tmp", body + "\n", { mode: 0o600 });
+    fs.renameSync(file + ".tmp", file);
+    return { accessKeyId, credentialsFile: file, generated: true };
+  }
+}

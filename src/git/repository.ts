@@ -1,0 +1,121 @@
+import fs from "node:fs/promises";
+import path from "node:path";
+import type { CatFilePool, ObjectData, ObjectInfo } from "./cat-file.js";
+import { GitError, type GitRunner } from "./exec.js";
+
+export const ZERO_OID = "0000000000000000000000000000000000000000";
+
+export interface RefUpdate {
+  ref: string;
+  /** ZERO_OID deletes the ref */
+  newOid: string;
+  /** ZERO_OID requires the ref not to exist; undefined skips the check */
+  oldOid?: string;
+}
+
+/** The compare-and-swap of a ref update lost: somebody else moved the ref first. */
+export class RefUpdateConflict extends Error {}
+
+/**
+ * Typed access to one bare repository on disk. Everything goes through the real git binary:
+ * short commands through the runner, object and ref lookups through the cat-file pool.
+ */
+export class GitRepository {
+  constructor(
+    readonly gitDir: string,
+    private readonly runner: GitRunner,
+    private readonly catFiles: CatFilePool,
+  ) {}
+
+  /** Creates the bare repository with the settings every Headwater repository has. */
+  static async init(gitDir: string, runner: GitRunner, catFiles: CatFilePool): Promise<GitRepository> {
+    await fs.mkdir(path.dirname(gitDir), { recursive: true });
+    await runner.run(["init", "--bare", "--quiet", gitDir]);
+    const settings: Array<[string, string]> = [
+      // CodeCommit accepts forced pushes and branch deletion over git (governed by GitPush).
+      ["receive.denyNonFastForwards", "false"],
+      ["receive.denyDeletes", "false"],
+      // The default branch is HEAD: it cannot be deleted by a push, as CodeCommit refuses it.
+      ["receive.denyDeleteCurrent", "refuse"],
+      ["receive.fsckObjects", "true"],
+      ["uploadpack.allowFilter", "true"],
+      ["uploadpack.allowAnySHA1InWant", "true"],
+      ["core.logAllRefUpdates", "false"],
+    ];
+    for (const [k, v] of settings) await runner.run(["config", k, v], { env: { GIT_DIR: gitDir } });
+    return new GitRepository(gitDir, runner, catFiles);
+  }
+
+  private env(extra: Record<string, string> = {}): Record<string, string> {
+    return { GIT_DIR: this.gitDir, ...extra };
+  }
+
+  git(args: string[], opts: { input?: string | Buffer; okCodes?: number[]; env?: Record<string, string> } = {}) {
+    return this.runner.run(args, { ...opts, env: this.env(opts.env) });
+  }
+
+  /** Resolves any revision git understands (full ref, SHA, `HEAD`, …) to an object, or null. */
+  info(spec: string): Promise<ObjectInfo | null> {
+    return this.catFiles.get(this.gitDir).info(spec);
+  }
+
+  contents(spec: string): Promise<ObjectData | null> {
+    return this.catFiles.get(this.gitDir).contents(spec);
+  }
+
+  /** The commit a full ref name points to, or null when the ref does not exist. */
+  async refTarget(ref: string): Promise<string | null> {
+    if (!ref.startsWith("refs/")) throw new Error(`not a full ref: ${ref}`);
+    const info = await this.info(ref);
+    return info ? info.oid : null;
+  }
+
+  /** All refs under a prefix, name → object id, sorted by name (git's byte order). */
+  async refs(prefix = "refs/"): Promise<Map<string, string>> {
+    const { stdout } = await this.git(["for-each-ref", "--format=%(objectname) %(refname)", prefix]);
+    const map = new Map<string, string>();
+    for (const line of stdout.toString("utf8").split("\n")) {
+      if (!line) continue;
+      const sp = line.indexOf(" ");
+      map.set(line.slice(sp + 1), line.slice(0, sp));
+    }
+    return map;
+  }
+
+  /** Applies ref updates as one atomic transaction, each checked against its expected old value. */
+  async updateRefs(updates: RefUpdate[]): Promise<void> {
+    if (updates.length === 0) return;
+    const lines = ["start"];
+    for (const u of updates) {
+      if (u.newOid === ZERO_OID) lines.push(`delete ${u.ref}${u.oldOid ? " " + u.oldOid : ""}`);
+      else lines.push(`update ${u.ref} ${u.newOid}${u.oldOid !== undefined ? " " + u.oldOid : ""}`);
+    }
+    lines.push("prepare", "commit", "");
+    try {
+      await this.git(["update-ref", "--stdin"], { input: lines.join("\n") });
+    } catch (e) {
+      if (e instanceof GitError && /cannot lock ref|is at .* but expected|reference already exists|unable to resolve reference/.test(e.stderr)) {
+        throw new RefUpdateConflict(e.stderr.trim());
+      }
+      throw e;
+    }
+  }
+
+  /** Points HEAD (the default branch) at a branch. */
+  async setHead(branch: string): Promise<void> {
+    await this.git(["symbolic-ref", "HEAD", `refs/heads/${branch}`]);
+  }
+
+  /** The branch HEAD names, whether or not it exists yet. */
+  async headBranch(): Promise<string | null> {
+    const text = await fs.readFile(path.join(this.gitDir, "HEAD"), "utf8");
+    const m = /^ref: refs\/heads\/(.+)\n?$/.exec(text);
+    return m ? m[1]! : null;
+  }
+
+  /** True when the object exists and is a commit. */
+  async isCommit(oid: string): Promise<boolean> {
+    const info = await this.info(oid);
+    return info?.type === "commit";
+  }
+}

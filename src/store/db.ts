@@ -1,0 +1,62 @@
+import fs from "node:fs";
+import path from "node:path";
+import SQLite from "better-sqlite3";
+import { Kysely, PostgresDialect, SqliteDialect, sql } from "kysely";
+import pg from "pg";
+import type { Database } from "./schema.js";
+import { migrations } from "./migrations/index.js";
+
+export type Engine = "sqlite" | "postgres";
+
+export interface Store {
+  db: Kysely<Database>;
+  engine: Engine;
+  close(): Promise<void>;
+}
+
+/** Opens SQLite in the data directory, or PostgreSQL when a postgres:// URL is given, and migrates. */
+export async function openStore(opts: { dataDir: string; databaseUrl?: string | undefined }): Promise<Store> {
+  let db: Kysely<Database>;
+  let engine: Engine;
+  if (opts.databaseUrl) {
+    engine = "postgres";
+    // int8 (bigint) columns hold epoch milliseconds: well inside Number's exact range.
+    pg.types.setTypeParser(20, (v) => Number(v));
+    db = new Kysely<Database>({
+      dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: opts.databaseUrl, max: 10 }) }),
+    });
+  } else {
+    engine = "sqlite";
+    fs.mkdirSync(opts.dataDir, { recursive: true });
+    const file = new SQLite(path.join(opts.dataDir, "headwater.db"));
+    file.pragma("journal_mode = WAL");
+    // FULL: a committed event or ref tip survives power loss, not only a process crash.
+    file.pragma("synchronous = FULL");
+    file.pragma("foreign_keys = ON");
+    file.pragma("busy_timeout = 5000");
+    db = new Kysely<Database>({ dialect: new SqliteDialect({ database: file }) });
+  }
+  await migrate(db as unknown as Kysely<unknown>, engine);
+  return { db, engine, close: () => db.destroy() };
+}
+
+async function migrate(db: Kysely<unknown>, engine: Engine): Promise<void> {
+  await db.schema
+    .createTable("schema_migrations")
+    .ifNotExists()
+    .addColumn("name", "text", (c) => c.primaryKey())
+    .addColumn("applied_at", engine === "postgres" ? "bigint" : "integer", (c) => c.notNull())
+    .execute();
+  await db.transaction().execute(async (trx) => {
+    // Several server processes may start at once on one PostgreSQL database.
+    if (engine === "postgres") await sql`select pg_advisory_xact_lock(4720001)`.execute(trx);
+    const done = new Set(
+      (await sql<{ name: string }>`select name from schema_migrations`.execute(trx)).rows.map((r) => r.name),
+    );
+    for (const m of migrations) {
+      if (done.has(m.name)) continue;
+      await m.up(trx, engine);
+      await sql`insert into schema_migrations (name, applied_at) values (${m.name}, ${Date.now()})`.execute(trx);
+    }
+  });
+}

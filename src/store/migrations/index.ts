@@ -1,0 +1,11 @@
+import type { Kysely } from "kysely";
+import type { Engine } from "../db.js";
+import * as m001 from "./001_initial.js";
+
+export interface Migration {
+  name: string;
+  up(db: Kysely<unknown>, engine: Engine): Promise<void>;
+}
+
+/** In order. Never edit a migration that has shipped; add the next one. */
+export const migrations: Migration[] = [{ name: "001_initial", up: m001.up }];

@@ -1,0 +1,97 @@
+import type { ChildProcess } from "node:child_process";
+import type { Caller } from "../domain/context.js";
+import type { Repository, RepositoryService } from "../domain/repos/repositories.js";
+import { isValidRepositoryName } from "../domain/repos/names.js";
+import type { GitRunner } from "../git/exec.js";
+import type { Logger } from "../log.js";
+import type { PushCommand } from "./pkt-line.js";
+
+/** A refusal git clients print: `status` for HTTP, the text for both transports. */
+export class GitServeError extends Error {
+  constructor(
+    readonly status: 403 | 404 | 400 | 500 | 503,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Decides git access, as the IAM issue defines it: GitPull for fetches, GitPush at connection
+ * time, and GitPush per ref with codecommit:References before any ref moves.
+ */
+export interface GitAuthorizer {
+  pull(caller: Caller, repo: Repository): Promise<void>;
+  /** `refs` undefined: the connection-time check, before any ref is known */
+  push(caller: Caller, repo: Repository, refs?: string[]): Promise<void>;
+}
+
+export type GitService = "git-upload-pack" | "git-receive-pack";
+
+/**
+ * What both git transports (smart HTTP and SSH) share: finding the repository a path names,
+ * authorizing, running git, and recording what a push changed.
+ */
+export class GitServing {
+  constructor(
+    readonly repos: RepositoryService,
+    private readonly runner: GitRunner,
+    readonly authorizer: GitAuthorizer,
+    private readonly log: Logger,
+    private readonly timeoutMs: number,
+  ) {}
+
+  /** The repository named by a `/v1/repos/NAME[.git]` path segment. */
+  async open(nameWithSuffix: string): Promise<Repository> {
+    const name = nameWithSuffix.endsWith(".git") ? nameWithSuffix.slice(0, -4) : nameWithSuffix;
+    const repo = isValidRepositoryName(name) ? await this.repos.find(name) : undefined;
+    if (!repo) throw new GitServeError(404, `Repository ${name} does not exist.`);
+    return repo;
+  }
+
+  async authorize(caller: Caller, repo: Repository, service: GitService): Promise<void> {
+    if (service === "git-upload-pack") await this.authorizer.pull(caller, repo);
+    else await this.authorizer.push(caller, repo);
+  }
+
+  /**
+   * Spawns git for a service. `statelessRpc` for HTTP; `advertise` for the info/refs request.
+   * The process is killed if it outlives the transfer timeout.
+   */
+  spawn(service: GitService, repo: Repository, opts: { statelessRpc: boolean; advertise?: boolean; protocol?: string; env?: Record<string, string> }): ChildProcess {
+    const args = [service.slice(4)];
+    if (opts.statelessRpc) args.push("--stateless-rpc");
+    if (opts.advertise) args.push("--advertise-refs");
+    args.push(this.repos.gitDirOf(repo.id));
+    const env: Record<string, string> = { ...opts.env };
+    if (opts.protocol && /^version=\d$/.test(opts.protocol.split(":")[0] ?? "")) env.GIT_PROTOCOL = opts.protocol;
+    const child = this.runner.spawn(args, { extraEnv: env });
+    const timer = setTimeout(() => {
+      this.log.warn({ repo: repo.name, service }, "git transfer exceeded its time limit; stopping it");
+      child.kill("SIGTERM");
+    }, this.timeoutMs);
+    timer.unref();
+    child.once("close", () => clearTimeout(timer));
+    return child;
+  }
+
+  /** Authorizes each ref a push wants to change, before git sees the commands. */
+  async authorizeRefs(caller: Caller, repo: Repository, commands: PushCommand[]): Promise<void> {
+    for (const c of commands) await this.authorizer.push(caller, repo, [c.ref]);
+  }
+
+  /** Writes the intent row for a push: from here on, a crash cannot lose its ref changes. */
+  beginPush(caller: Caller, repo: Repository, commands: PushCommand[]): Promise<string> {
+    return this.repos.ledger.beginIntent(this.repos.handle(repo), caller.principal.arn, "push", commands.map((c) => c.ref));
+  }
+
+  /** Records what the push changed (git may have refused some or all of it). */
+  async finishPush(caller: Caller, repo: Repository, commands: PushCommand[], intentId: string): Promise<void> {
+    try {
+      await this.repos.ledger.record(this.repos.handle(repo), caller.principal.arn, "push", commands.map((c) => c.ref), intentId);
+    } catch (e) {
+      // the intent row stays; start-up repair records the change
+      this.log.error({ err: e, repo: repo.name }, "could not record a push; it will be recorded at the next start");
+    }
+  }
+}
