@@ -1,7 +1,7 @@
 import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import Fastify, { type FastifyInstance } from "fastify";
+import Fastify, { LogController, type FastifyInstance } from "fastify";
 import { awsApiPlugin } from "./aws/router.js";
 import { codecommitService } from "./aws/services/codecommit/index.js";
 import type { CloneBases } from "./aws/services/codecommit/metadata.js";
@@ -71,7 +71,8 @@ export async function startServer(cfg: Config, log: Logger, env: NodeJS.ProcessE
   const tls = await loadTls(cfg);
   const app = Fastify({
     loggerInstance: log,
-    disableRequestLogging: true,
+    // one log line per request would cost more than serving it; errors are logged where they happen
+    logController: new LogController({ disableRequestLogging: true }),
     genReqId: () => crypto.randomUUID(),
     bodyLimit: API_BODY_LIMIT,
     ...(tls ? { https: { key: tls.key, cert: tls.cert } } : {}),
@@ -121,9 +122,9 @@ export async function startServer(cfg: Config, log: Logger, env: NodeJS.ProcessE
   const stop = () =>
     (stopping ??= (async () => {
       log.info("shutting down: finishing running git operations");
-      await app.close();
+      await app.close(); // stops accepting; waits for requests in flight, git transfers included
+      catFiles.closeAll(); // the long-lived readers would otherwise keep drain() waiting
       await runner.drain(30_000);
-      catFiles.closeAll();
       await store.close();
       log.info("stopped");
     })());

@@ -85,7 +85,8 @@ export async function awsApiPlugin(app: FastifyInstance, opts: AwsApiOptions): P
       await opts.authorize(caller, service, operation, input);
       const output = await fn(caller, input);
       reply.header("content-type", jsonContentType(protocol.version));
-      return reply.send(encodeJsonOutput(output));
+      // a Buffer, so fastify does not append "; charset=utf-8" to the content type AWS sends bare
+      return reply.send(Buffer.from(encodeJsonOutput(output)));
     } catch (e) {
       return sendJsonError(reply, protocol.version, toServiceError(e, req, opts.log));
     }
@@ -119,5 +120,5 @@ function sendJsonError(reply: FastifyReply, version: "1.0" | "1.1", err: Service
   reply.code(err.status);
   reply.header("content-type", jsonContentType(version));
   reply.header("x-amzn-errortype", err.code);
-  return reply.send(encodeJsonError(err));
+  return reply.send(Buffer.from(encodeJsonError(err)));
 }

@@ -13,6 +13,20 @@ export interface RefUpdate {
   oldOid?: string;
 }
 
+const REPOSITORY_CONFIG = `[receive]
+\t# CodeCommit accepts forced pushes and branch deletion over git (both governed by GitPush)
+\tdenyNonFastForwards = false
+\tdenyDeletes = false
+\t# the default branch is HEAD: a push cannot delete it, as CodeCommit refuses it
+\tdenyDeleteCurrent = refuse
+\tfsckObjects = true
+[uploadpack]
+\tallowFilter = true
+\tallowAnySHA1InWant = true
+[core]
+\tlogAllRefUpdates = false
+`;
+
 /** The compare-and-swap of a ref update lost: somebody else moved the ref first. */
 export class RefUpdateConflict extends Error {}
 
@@ -28,21 +42,12 @@ export class GitRepository {
   ) {}
 
   /** Creates the bare repository with the settings every Headwater repository has. */
-  static async init(gitDir: string, runner: GitRunner, catFiles: CatFilePool): Promise<GitRepository> {
+  static async init(gitDir: string, runner: GitRunner, catFiles: CatFilePool, initialBranch: string): Promise<GitRepository> {
     await fs.mkdir(path.dirname(gitDir), { recursive: true });
-    await runner.run(["init", "--bare", "--quiet", gitDir]);
-    const settings: Array<[string, string]> = [
-      // CodeCommit accepts forced pushes and branch deletion over git (governed by GitPush).
-      ["receive.denyNonFastForwards", "false"],
-      ["receive.denyDeletes", "false"],
-      // The default branch is HEAD: it cannot be deleted by a push, as CodeCommit refuses it.
-      ["receive.denyDeleteCurrent", "refuse"],
-      ["receive.fsckObjects", "true"],
-      ["uploadpack.allowFilter", "true"],
-      ["uploadpack.allowAnySHA1InWant", "true"],
-      ["core.logAllRefUpdates", "false"],
-    ];
-    for (const [k, v] of settings) await runner.run(["config", k, v], { env: { GIT_DIR: gitDir } });
+    await runner.run(["init", "--bare", "--quiet", `--initial-branch=${initialBranch}`, gitDir]);
+    // Appended in one write rather than one `git config` process per setting: creating many
+    // repositories is common (imports, tests) and each process costs milliseconds.
+    await fs.appendFile(path.join(gitDir, "config"), REPOSITORY_CONFIG);
     return new GitRepository(gitDir, runner, catFiles);
   }
 

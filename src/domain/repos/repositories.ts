@@ -118,8 +118,7 @@ export class RepositoryService {
     const id = crypto.randomUUID();
     const now = Date.now();
     // The directory first: a crash before the row leaves an orphan directory, swept at start.
-    const git = await GitRepository.init(this.gitDirOf(id), this.runner, this.catFiles);
-    await git.setHead("main");
+    await GitRepository.init(this.gitDirOf(id), this.runner, this.catFiles, "main");
     try {
       await this.db.transaction().execute(async (trx) => {
         await trx

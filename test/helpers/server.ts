@@ -1,0 +1,102 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import readline from "node:readline";
+
+export const ROOT = path.resolve(import.meta.dirname, "../..");
+export const ADMIN = {
+  accessKeyId: "AKIAIOSFODNN7EXAMPLE",
+  secretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+};
+
+export interface ServerHandle {
+  url: string;
+  port: number;
+  dataDir: string;
+  proc: ChildProcess;
+  logs: string[];
+  /** stop with SIGTERM and wait for the exit code */
+  stop(): Promise<number | null>;
+  /** SIGKILL, no grace */
+  kill(): Promise<void>;
+  /** peak resident memory of the server so far, in bytes (VmHWM) */
+  peakRss(): number;
+  rss(): number;
+}
+
+export function tmpDir(prefix: string): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), `hw-${prefix}-`));
+}
+
+export interface StartOptions {
+  dataDir?: string;
+  args?: string[];
+  env?: Record<string, string>;
+  /** leave out the admin key pair from the environment */
+  noAdminEnv?: boolean;
+}
+
+/** Starts a real server process (the built CLI) on free ports and waits until it is ready. */
+export async function startServer(opts: StartOptions = {}): Promise<ServerHandle> {
+  const dataDir = opts.dataDir ?? tmpDir("data");
+  const env: Record<string, string> = {
+    ...(process.env as Record<string, string>),
+    ...(opts.noAdminEnv
+      ? {}
+      : { HEADWATER_ADMIN_ACCESS_KEY_ID: ADMIN.accessKeyId, HEADWATER_ADMIN_SECRET_ACCESS_KEY: ADMIN.secretAccessKey }),
+    ...opts.env,
+  };
+  const proc = spawn(
+    process.execPath,
+    [path.join(ROOT, "dist/cli/main.js"), "serve", "--data-dir", dataDir, "--http-port", "0", "--ssh-port", "0", ...(opts.args ?? [])],
+    { env, stdio: ["ignore", "pipe", "pipe"] },
+  );
+  const logs: string[] = [];
+  const exited = new Promise<number | null>((resolve) => proc.once("exit", (code) => resolve(code)));
+  const ready = new Promise<string>((resolve, reject) => {
+    const rl = readline.createInterface({ input: proc.stdout! });
+    rl.on("line", (line) => {
+      logs.push(line);
+      try {
+        const rec = JSON.parse(line) as { msg?: string; url?: string };
+        if (rec.msg === "headwater is ready" && rec.url) resolve(rec.url);
+      } catch {
+        /* not JSON */
+      }
+    });
+    const errRl = readline.createInterface({ input: proc.stderr! });
+    errRl.on("line", (line) => logs.push(line));
+    exited.then((code) => reject(new Error(`server exited with ${code} before it was ready:\n${logs.join("\n")}`)));
+  });
+  const url = await ready;
+  const port = Number(new URL(url).port);
+  const status = (field: string) => {
+    try {
+      const text = fs.readFileSync(`/proc/${proc.pid}/status`, "utf8");
+      const m = new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(text);
+      return m ? Number(m[1]) * 1024 : 0;
+    } catch {
+      return 0;
+    }
+  };
+  return {
+    url,
+    port,
+    dataDir,
+    proc,
+    logs,
+    async stop() {
+      if (proc.exitCode !== null) return proc.exitCode;
+      proc.kill("SIGTERM");
+      return exited;
+    },
+    async kill() {
+      if (proc.exitCode !== null || proc.signalCode !== null) return;
+      proc.kill("SIGKILL");
+      await exited;
+    },
+    peakRss: () => status("VmHWM"),
+    rss: () => status("VmRSS"),
+  };
+}
