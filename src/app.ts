@@ -40,6 +40,26 @@ export interface RunningServer {
 const allowAuthenticated: Authorizer = async () => {};
 const gitAllowAuthenticated: GitAuthorizer = { pull: async () => {}, push: async () => {} };
 
+/**
+ * Graceful stop of the HTTP listener. New connections are refused at once, but connections
+ * already open keep being served until they have been quiet for a moment: one git operation is
+ * several requests (info/refs, then one or more upload-pack rounds) on one kept-alive
+ * connection, and closing between them would break a clone that was already under way.
+ */
+async function drainHttp(app: FastifyInstance, inFlight: () => number, lastActivity: () => number): Promise<void> {
+  const QUIET_MS = 1500;
+  const HARD_LIMIT_MS = 60_000;
+  const closed = new Promise<void>((resolve) => app.server.close(() => resolve()));
+  const started = Date.now();
+  const timer = setInterval(() => {
+    if (Date.now() - started > HARD_LIMIT_MS) app.server.closeAllConnections();
+    else if (inFlight() === 0 && Date.now() - lastActivity() > QUIET_MS) app.server.closeIdleConnections();
+  }, 100);
+  await closed;
+  clearInterval(timer);
+  await app.close();
+}
+
 /** The composition root: builds every service and starts the listeners. */
 export async function startServer(cfg: Config, log: Logger, env: NodeJS.ProcessEnv = process.env): Promise<RunningServer> {
   fs.mkdirSync(cfg.dataDir, { recursive: true });
@@ -78,9 +98,16 @@ export async function startServer(cfg: Config, log: Logger, env: NodeJS.ProcessE
     ...(tls ? { https: { key: tls.key, cert: tls.cert } } : {}),
   }) as unknown as FastifyInstance;
 
+  let inFlight = 0;
+  let lastActivity = Date.now();
   app.addHook("onRequest", (req, reply, done) => {
     // every response, API or Git, success or error, carries the request ID
     reply.raw.setHeader("x-amzn-RequestId", req.id);
+    inFlight++;
+    reply.raw.once("close", () => {
+      inFlight--;
+      lastActivity = Date.now();
+    });
     done();
   });
   app.get("/health", async () => ({ status: "ok", version: VERSION, region: cfg.region, accountId: cfg.accountId }));
@@ -122,7 +149,7 @@ export async function startServer(cfg: Config, log: Logger, env: NodeJS.ProcessE
   const stop = () =>
     (stopping ??= (async () => {
       log.info("shutting down: finishing running git operations");
-      await app.close(); // stops accepting; waits for requests in flight, git transfers included
+      await drainHttp(app, () => inFlight, () => lastActivity);
       catFiles.closeAll(); // the long-lived readers would otherwise keep drain() waiting
       await runner.drain(30_000);
       await store.close();

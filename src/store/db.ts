@@ -34,10 +34,37 @@ export async function openStore(opts: { dataDir: string; databaseUrl?: string | 
     file.pragma("synchronous = FULL");
     file.pragma("foreign_keys = ON");
     file.pragma("busy_timeout = 5000");
-    db = new Kysely<Database>({ dialect: new SqliteDialect({ database: file }) });
+    db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(file) }) });
   }
   await migrate(db as unknown as Kysely<unknown>, engine);
   return { db, engine, close: () => db.destroy() };
+}
+
+/**
+ * Kysely's SQLite driver prepares every query anew; preparing costs more than running most of
+ * ours. Statements are cached by their SQL text (bounded), which is safe because the driver
+ * runs one query at a time on the single connection.
+ */
+function withStatementCache(file: SQLite.Database): SQLite.Database {
+  const cache = new Map<string, SQLite.Statement>();
+  const prepare = file.prepare.bind(file);
+  return new Proxy(file, {
+    get(target, prop, receiver) {
+      if (prop === "prepare") {
+        return (sql: string) => {
+          let stmt = cache.get(sql);
+          if (!stmt) {
+            stmt = prepare(sql);
+            if (cache.size >= 500) cache.delete(cache.keys().next().value!);
+            cache.set(sql, stmt);
+          }
+          return stmt;
+        };
+      }
+      const v = Reflect.get(target, prop, receiver);
+      return typeof v === "function" ? v.bind(target) : v;
+    },
+  });
 }
 
 async function migrate(db: Kysely<unknown>, engine: Engine): Promise<void> {

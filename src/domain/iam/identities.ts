@@ -23,6 +23,13 @@ export interface AccessKeyLookup {
  * to verify a signature.
  */
 export class IdentityStore {
+  /**
+   * Verified-request hot path: access key → secret and principal, without a query and a
+   * decryption per request. Every write to identities clears it (invalidate), so a deactivated
+   * or deleted key stops working at once in this process.
+   */
+  private readonly keyCache = new Map<string, AccessKeyLookup | null>();
+
   constructor(
     private readonly db: Kysely<Database>,
     private readonly box: SecretBox,
@@ -34,7 +41,22 @@ export class IdentityStore {
     return `arn:${partitionOf(this.region)}:iam::${this.accountId}:user${userPath}${name}`;
   }
 
+  /** Forgets every cached credential; called by every write to users, keys or credentials. */
+  invalidate(): void {
+    this.keyCache.clear();
+  }
+
   async lookupAccessKey(accessKeyId: string): Promise<AccessKeyLookup | null> {
+    const cached = this.keyCache.get(accessKeyId);
+    if (cached !== undefined) return cached;
+    const found = await this.loadAccessKey(accessKeyId);
+    // unknown keys are cached too (bounded), so a flood of bad keys does not become a flood of queries
+    if (this.keyCache.size >= 10_000) this.keyCache.clear();
+    this.keyCache.set(accessKeyId, found);
+    return found;
+  }
+
+  private async loadAccessKey(accessKeyId: string): Promise<AccessKeyLookup | null> {
     const row = await this.db
       .selectFrom("access_keys")
       .innerJoin("iam_users", "iam_users.name", "access_keys.user_name")
@@ -83,6 +105,7 @@ export class IdentityStore {
     dataDir: string,
     fromEnv?: { accessKeyId: string; secretAccessKey: string },
   ): Promise<{ accessKeyId: string; credentialsFile?: string; generated: boolean }> {
+    this.invalidate();
     await this.ensureUser(ADMIN_USER);
     const file = path.join(dataDir, "admin-credentials.json");
     const current = await this.db

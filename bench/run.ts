@@ -1,0 +1,85 @@
+/**
+ * `npm run bench`: every benchmark, in one run, printed as the markdown bench/RESULTS.md keeps.
+ * Options: --quick (a smaller repository, fewer runs), --only=git|api.
+ */
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { CodeCommitClient, CreateBranchCommand, CreateRepositoryCommand, GetBranchCommand } from "@aws-sdk/client-codecommit";
+import { ADMIN, ROOT, startServer } from "../test/helpers/server.js";
+import { benchApi, type ApiResult } from "./api.js";
+import { benchGitTransfer, headwaterUrl } from "./git-transfer.js";
+import { run } from "./lib/gen-repo.js";
+import { fmt } from "./lib/stats.js";
+
+const args = process.argv.slice(2);
+const quick = args.includes("--quick");
+const only = args.find((a) => a.startsWith("--only="))?.slice(7);
+const work = path.join(ROOT, "bench", ".work");
+fs.mkdirSync(work, { recursive: true });
+const out: string[] = [];
+const say = (s = "") => {
+  out.push(s);
+  console.log(s);
+};
+
+say(`## ${new Date().toISOString().slice(0, 10)}: \`npm run bench${args.length ? " -- " + args.join(" ") : ""}\``);
+say();
+say(`Machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${(await gitVersion()).trim()}.`);
+say();
+
+if (!only || only === "git") {
+  const commits = quick ? 2000 : 20000;
+  const megabytes = quick ? 10 : 100;
+  const runs = quick ? 1 : 3;
+  const t = await benchGitTransfer(path.join(work, quick ? "quick" : "full"), { commits, megabytes, runs });
+  say(`### Git over HTTP: ${t.repo.commits} commits, ${fmt(t.repo.packedMB, 0)} MB packed (median of ${t.runs})`);
+  say();
+  say("| operation | file:// | git http-backend | Headwater | Headwater ÷ http-backend | Headwater ÷ file:// |");
+  say("|---|---|---|---|---|---|");
+  for (const [op, s] of Object.entries(t.seconds)) {
+    say(`| ${op} | ${fmt(s.file!)} s | ${fmt(s["http-backend"]!)} s | ${fmt(s.headwater!)} s | **${fmt(s.headwater! / s["http-backend"]!)}×** | ${fmt(s.headwater! / s.file!)}× |`);
+  }
+  say();
+  say("Clone and push of everything; fetch of the last 200 commits into a clone that has the rest. Target: clone within 1.3× of git http-backend.");
+  say();
+}
+
+if (!only || only === "api") {
+  const server = await startServer();
+  try {
+    const sdk = new CodeCommitClient({ endpoint: server.url, region: "us-east-1", credentials: ADMIN });
+    for (let i = 0; i < 50; i++) await sdk.send(new CreateRepositoryCommand({ repositoryName: `api-${String(i).padStart(2, "0")}` }));
+    // one commit to point a branch at
+    const seed = path.join(work, "api-seed");
+    fs.rmSync(seed, { recursive: true, force: true });
+    await run("git", ["init", "-q", "-b", "main", seed]);
+    await run("git", ["-C", seed, "-c", "user.name=b", "-c", "user.email=b@e", "commit", "-q", "--allow-empty", "-m", "seed"]);
+    await run("git", ["-C", seed, "push", "-q", headwaterUrl(server, "api-00"), "main"]);
+    const main = await sdk.send(new GetBranchCommand({ repositoryName: "api-00", branchName: "main" }));
+    await sdk.send(new CreateBranchCommand({ repositoryName: "api-00", branchName: "feature", commitId: main.branch!.commitId! }));
+
+    const seconds = quick ? 5 : 15;
+    const results: ApiResult[] = [];
+    results.push(await benchApi(server, "GetBranch", { repositoryName: "api-00", branchName: "feature" }, { seconds, connections: 16 }));
+    results.push(await benchApi(server, "ListRepositories", {}, { seconds, connections: 16 }));
+    say(`### Signed API requests (autocannon, 16 connections, ${seconds} s, client and server on the same machine)`);
+    say();
+    say("| operation | requests/s | p50 | p99 | errors |");
+    say("|---|---|---|---|---|");
+    for (const r of results) say(`| ${r.operation} | **${Math.round(r.requestsPerSecond)}** | ${r.p50ms} ms | ${r.p99ms} ms | ${r.errors + r.non2xx} |`);
+    say();
+    say("ListRepositories returns the account's 50 repositories. Target: at least 2,000 signed requests per second.");
+    say();
+  } finally {
+    await server.stop();
+  }
+}
+
+fs.writeFileSync(path.join(work, "last-run.md"), out.join("\n") + "\n");
+console.error(`\n(written to ${path.join(work, "last-run.md")}; copy it into bench/RESULTS.md)`);
+
+async function gitVersion(): Promise<string> {
+  const { execFileSync } = await import("node:child_process");
+  return execFileSync("git", ["--version"], { encoding: "utf8" });
+}
