@@ -48,7 +48,9 @@ export async function benchGitTransfer(work: string, opts: { commits: number; me
   const backendRoot = path.join(work, "backend-root");
   fs.rmSync(backendRoot, { recursive: true, force: true });
   fs.mkdirSync(backendRoot);
-  await run("git", ["clone", "-q", "--bare", source, path.join(backendRoot, "bench.git")]);
+  // --no-local: a real transfer, so the copy has the same pack layout as the one pushed to
+  // Headwater (a local clone would hard-link the source's pack and bitmap)
+  await run("git", ["clone", "-q", "--bare", "--no-local", source, path.join(backendRoot, "bench.git")]);
   await run("git", ["--git-dir", path.join(backendRoot, "bench.git"), "config", "http.receivepack", "true"]);
   const backend = await startHttpBackend(backendRoot);
 

@@ -7,6 +7,7 @@ import { codecommitService } from "./aws/services/codecommit/index.js";
 import type { CloneBases } from "./aws/services/codecommit/metadata.js";
 import type { Authorizer } from "./aws/service.js";
 import { usesTls, type Config } from "./config.js";
+import { ChangeBus } from "./domain/change-bus.js";
 import { RefLedger } from "./domain/events/ref-ledger.js";
 import { IdentityStore } from "./domain/iam/identities.js";
 import { BranchService } from "./domain/repos/branches.js";
@@ -69,10 +70,11 @@ export async function startServer(cfg: Config, log: Logger, env: NodeJS.ProcessE
   fs.mkdirSync(gitHome, { recursive: true });
   const runner = new GitRunner(gitHome);
   const catFiles = new CatFilePool(runner);
-  const ledger = new RefLedger(store.db, log);
-  const repos = new RepositoryService(store.db, store.engine, runner, catFiles, ledger, cfg, log);
-  const branches = new BranchService(repos, store.db);
-  const identities = new IdentityStore(store.db, box, cfg.accountId, cfg.region);
+  const bus = new ChangeBus();
+  const ledger = new RefLedger(store.db, log, bus);
+  const repos = new RepositoryService(store.db, runner, catFiles, ledger, cfg, log, bus);
+  const branches = new BranchService(repos, store.db, bus);
+  const identities = new IdentityStore(store.db, box, cfg.accountId, cfg.region, bus);
 
   const envKey = env.HEADWATER_ADMIN_ACCESS_KEY_ID;
   const envSecret = env.HEADWATER_ADMIN_SECRET_ACCESS_KEY;

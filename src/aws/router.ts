@@ -96,8 +96,11 @@ export async function awsApiPlugin(app: FastifyInstance, opts: AwsApiOptions): P
 
   // Failures before the handler (a body over the limit, a broken stream) still answer in JSON
   // with __type, never with fastify's own error shape (its `code` member would mislead the SDK).
-  app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, req, reply) => {
+  app.setErrorHandler(async (error: Error & { statusCode?: number; code?: string }, req, reply) => {
     const status = error.statusCode ?? 500;
+    // Read (and discard) the rest of an oversized body before answering, so the client finishes
+    // sending and reads the 413 instead of meeting a closed socket; past a cap, give up on it.
+    if (status === 413) await drain(req.raw, 8 * opts.bodyLimit);
     const err =
       status === 413
         ? new ServiceError("RequestEntityTooLargeException", `The request body is larger than the ${opts.bodyLimit}-byte limit.`, { status: 413 })
@@ -105,6 +108,28 @@ export async function awsApiPlugin(app: FastifyInstance, opts: AwsApiOptions): P
           ? new ServiceError("SerializationException", error.message, { status })
           : toServiceError(error, req, opts.log);
     return sendJsonError(reply, "1.1", err);
+  });
+}
+
+function drain(stream: NodeJS.ReadableStream & { destroy(): void }, cap: number): Promise<void> {
+  return new Promise((resolve) => {
+    let seen = 0;
+    const done = () => {
+      stream.removeListener("data", onData);
+      resolve();
+    };
+    const onData = (chunk: Buffer) => {
+      seen += chunk.length;
+      if (seen > cap) {
+        stream.destroy();
+        done();
+      }
+    };
+    stream.on("data", onData);
+    stream.once("end", done);
+    stream.once("error", done);
+    stream.once("close", done);
+    stream.resume();
   });
 }
 

@@ -19,7 +19,6 @@ const REPOSITORY_CONFIG = `[receive]
 \tdenyDeletes = false
 \t# the default branch is HEAD: a push cannot delete it, as CodeCommit refuses it
 \tdenyDeleteCurrent = refuse
-\tfsckObjects = true
 [uploadpack]
 \tallowFilter = true
 \tallowAnySHA1InWant = true

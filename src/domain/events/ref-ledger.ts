@@ -4,6 +4,7 @@ import type { GitRepository } from "../../git/repository.js";
 import { ZERO_OID } from "../../git/repository.js";
 import type { Database } from "../../store/schema.js";
 import type { Logger } from "../../log.js";
+import type { ChangeBus } from "../change-bus.js";
 import { KeyedMutex } from "../keyed-mutex.js";
 
 export interface RefChange {
@@ -37,6 +38,7 @@ export class RefLedger {
   constructor(
     private readonly db: Kysely<Database>,
     private readonly log: Logger,
+    private readonly bus: ChangeBus,
   ) {}
 
   /** Serialises ref changes of one repository in this process. */
@@ -152,6 +154,9 @@ export class RefLedger {
         }
       }
       await trx.updateTable("repositories").set(update).where("id", "=", repo.id).execute();
+      return changes;
+    }).then((changes) => {
+      if (changes.length) this.bus.publish("repositories"); // lastModifiedDate moved
       return changes;
     });
   }

@@ -3,6 +3,7 @@ import path from "node:path";
 import type { Kysely } from "kysely";
 import type { Database } from "../../store/schema.js";
 import { SecretBox, iamId, newSecretAccessKey } from "../../secrets/crypto.js";
+import type { ChangeBus } from "../change-bus.js";
 import type { Principal } from "../context.js";
 import { partitionOf } from "../repos/arn.js";
 
@@ -35,7 +36,10 @@ export class IdentityStore {
     private readonly box: SecretBox,
     private readonly accountId: string,
     private readonly region: string,
-  ) {}
+    private readonly bus: ChangeBus,
+  ) {
+    bus.subscribe("identities", () => this.keyCache.clear());
+  }
 
   userArn(name: string, userPath = "/"): string {
     return `arn:${partitionOf(this.region)}:iam::${this.accountId}:user${userPath}${name}`;
@@ -43,7 +47,7 @@ export class IdentityStore {
 
   /** Forgets every cached credential; called by every write to users, keys or credentials. */
   invalidate(): void {
-    this.keyCache.clear();
+    this.bus.publish("identities");
   }
 
   async lookupAccessKey(accessKeyId: string): Promise<AccessKeyLookup | null> {

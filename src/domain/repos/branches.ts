@@ -2,6 +2,7 @@ import type { Kysely } from "kysely";
 import { ServiceError } from "../../errors.js";
 import { RefUpdateConflict, ZERO_OID } from "../../git/repository.js";
 import type { Database } from "../../store/schema.js";
+import type { ChangeBus } from "../change-bus.js";
 import type { Caller } from "../context.js";
 import { decodeToken, encodeToken } from "../paging.js";
 import { validateBranchName, validateCommitId } from "./names.js";
@@ -27,6 +28,7 @@ export class BranchService {
   constructor(
     private readonly repos: RepositoryService,
     private readonly db: Kysely<Database>,
+    private readonly bus: ChangeBus,
   ) {}
 
   async create(caller: Caller, repoName: unknown, branchInput: unknown, commitInput: unknown): Promise<void> {
@@ -111,6 +113,7 @@ export class BranchService {
         .where("id", "=", repo.id)
         .execute();
     });
+    this.bus.publish("repositories");
   }
 }
 

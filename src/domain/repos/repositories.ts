@@ -1,14 +1,14 @@
 import crypto from "node:crypto";
 import fs from "node:fs/promises";
 import path from "node:path";
-import { sql, type Kysely } from "kysely";
+import type { Kysely } from "kysely";
 import { ServiceError } from "../../errors.js";
 import type { CatFilePool } from "../../git/cat-file.js";
 import type { GitRunner } from "../../git/exec.js";
 import { GitRepository } from "../../git/repository.js";
-import type { Engine } from "../../store/db.js";
 import type { Database, RepositoriesTable } from "../../store/schema.js";
 import type { Logger } from "../../log.js";
+import type { ChangeBus } from "../change-bus.js";
 import type { RefLedger, RepoHandle } from "../events/ref-ledger.js";
 import { decodeToken, encodeToken } from "../paging.js";
 import { parseArn, repositoryArn } from "./arn.js";
@@ -51,16 +51,31 @@ export type Order = "ascending" | "descending";
  * Repositories: their metadata in the store, their content in a bare git repository on disk
  * named by the repository ID (so a rename touches one row).
  */
+interface ListingRow {
+  id: string;
+  name: string;
+  updatedAt: number;
+}
+
 export class RepositoryService {
+  /** The account's repositories for ListRepositories, sorted by name; dropped on every write. */
+  private listing: ListingRow[] | null = null;
+
   constructor(
     private readonly db: Kysely<Database>,
-    private readonly engine: Engine,
     private readonly runner: GitRunner,
     private readonly catFiles: CatFilePool,
     readonly ledger: RefLedger,
     private readonly cfg: RepositoriesConfig,
     private readonly log: Logger,
-  ) {}
+    private readonly bus: ChangeBus,
+  ) {
+    bus.subscribe("repositories", () => (this.listing = null));
+  }
+
+  private changed(): void {
+    this.bus.publish("repositories");
+  }
 
   get reposDir(): string {
     return path.join(this.cfg.dataDir, "repos");
@@ -142,6 +157,8 @@ export class RepositoryService {
       await fs.rm(this.gitDirOf(id), { recursive: true, force: true });
       if (isUniqueViolation(e)) throw nameExists(name);
       throw e;
+    } finally {
+      this.changed();
     }
     return (await this.find(name))!;
   }
@@ -187,32 +204,40 @@ export class RepositoryService {
         ? undefined
         : decodeToken<[string | number, string]>(String(input.nextToken), query);
 
-    const dir = order === "ascending" ? "asc" : "desc";
-    const cmp = order === "ascending" ? ">" : "<";
-    // Byte order for names on both engines, so pages never overlap or skip.
-    const nameCol = this.engine === "postgres" ? sql<string>`name collate "C"` : sql<string>`name`;
-    let q = this.db
-      .selectFrom("repositories")
-      .select(["id", "name", "updated_at"])
-      .where("account_id", "=", this.cfg.accountId);
-    if (sortBy === "repositoryName") {
-      if (after) q = q.where(nameCol, cmp, String(after[0]));
-      q = q.orderBy(nameCol, dir);
-    } else {
-      if (after) {
-        const [t, id] = after;
-        q = q.where((eb) => eb.or([eb("updated_at", cmp, Number(t)), eb.and([eb("updated_at", "=", Number(t)), eb("id", cmp, id)])]));
-      }
-      q = q.orderBy("updated_at", dir).orderBy("id", dir);
+    const rows = [...(await this.listingRows())];
+    if (sortBy === "lastModifiedDate") rows.sort((a, b) => a.updatedAt - b.updatedAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    if (order === "descending") rows.reverse();
+    let start = 0;
+    if (after) {
+      // the first row strictly after the token's position, in this order
+      const [key, id] = after;
+      const sign = order === "ascending" ? 1 : -1;
+      start = rows.findIndex((r) => {
+        const c = sortBy === "repositoryName" ? compareBytes(r.name, String(key)) : r.updatedAt - Number(key) || compareBytes(r.id, id);
+        return c * sign > 0;
+      });
+      if (start < 0) start = rows.length;
     }
-    const rows = await q.limit(LIST_PAGE + 1).execute();
-    const page = rows.slice(0, LIST_PAGE);
+    const page = rows.slice(start, start + LIST_PAGE);
     const last = page[page.length - 1];
     const nextToken =
-      rows.length > LIST_PAGE && last
-        ? encodeToken(query, sortBy === "repositoryName" ? [last.name, last.id] : [last.updated_at, last.id])
+      rows.length > start + LIST_PAGE && last
+        ? encodeToken(query, sortBy === "repositoryName" ? [last.name, last.id] : [last.updatedAt, last.id])
         : undefined;
     return { repositories: page.map((r) => ({ id: r.id, name: r.name })), nextToken };
+  }
+
+  /** All of the account's repositories, by name in byte order (cached until the next write). */
+  private async listingRows(): Promise<ListingRow[]> {
+    if (this.listing) return this.listing;
+    const rows = await this.db
+      .selectFrom("repositories")
+      .select(["id", "name", "updated_at"])
+      .where("account_id", "=", this.cfg.accountId)
+      .execute();
+    const listing = rows.map((r) => ({ id: r.id, name: r.name, updatedAt: r.updated_at })).sort((a, b) => compareBytes(a.name, b.name));
+    this.listing = listing;
+    return listing;
   }
 
   async batchGet(namesInput: unknown): Promise<{ found: Repository[]; notFound: string[] }> {
@@ -257,6 +282,7 @@ export class RepositoryService {
         await trx.deleteFrom("repositories").where("id", "=", repo.id).execute();
       });
     });
+    this.changed();
     const gitDir = this.gitDirOf(repo.id);
     this.catFiles.forget(gitDir);
     await fs.rm(gitDir, { recursive: true, force: true });
@@ -279,6 +305,8 @@ export class RepositoryService {
     } catch (e) {
       if (isUniqueViolation(e)) throw nameExists(newName);
       throw e;
+    } finally {
+      this.changed();
     }
   }
 
@@ -290,6 +318,7 @@ export class RepositoryService {
       .set({ description: description ?? null, updated_at: Date.now() })
       .where("id", "=", repo.id)
       .execute();
+    this.changed();
   }
 
   async updateKmsKey(nameInput: unknown, keyInput: unknown): Promise<{ id: string; kmsKeyId: string; original: string }> {
@@ -300,6 +329,7 @@ export class RepositoryService {
       .set({ kms_key_id: kmsKeyId, updated_at: Date.now() })
       .where("id", "=", repo.id)
       .execute();
+    this.changed();
     return { id: repo.id, kmsKeyId, original: repo.kmsKeyId };
   }
 
@@ -380,6 +410,11 @@ export function doesNotExist(name: string): ServiceError {
 
 function nameExists(name: string): ServiceError {
   return new ServiceError("RepositoryNameExistsException", `Repository named ${name} already exists`);
+}
+
+/** Byte-order comparison (what git and SQLite's BINARY collation use), not locale order. */
+function compareBytes(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 function isUniqueViolation(e: unknown): boolean {
