@@ -5,11 +5,18 @@ import Fastify, { LogController, type FastifyInstance } from "fastify";
 import { awsApiPlugin } from "./aws/router.js";
 import { codecommitService } from "./aws/services/codecommit/index.js";
 import type { CloneBases } from "./aws/services/codecommit/metadata.js";
-import type { Authorizer } from "./aws/service.js";
+import { tableAuthorizer } from "./aws/authz.js";
+import { iamService } from "./aws/services/iam/index.js";
+import { stsService } from "./aws/services/sts/index.js";
 import { usesTls, type Config } from "./config.js";
 import { ChangeBus } from "./domain/change-bus.js";
 import { RefLedger } from "./domain/events/ref-ledger.js";
+import { AccessControl } from "./domain/iam/access.js";
+import { KeyUsageRecorder } from "./domain/iam/access-keys.js";
+import { IamDeps } from "./domain/iam/deps.js";
 import { IdentityStore } from "./domain/iam/identities.js";
+import { ServiceCredentialVerifier } from "./domain/iam/service-credentials.js";
+import { sweepExpired } from "./domain/iam/sessions.js";
 import { BranchService } from "./domain/repos/branches.js";
 import { RepositoryService } from "./domain/repos/repositories.js";
 import { CatFilePool } from "./git/cat-file.js";
@@ -18,7 +25,8 @@ import type { Logger } from "./log.js";
 import { SecretBox } from "./secrets/crypto.js";
 import { openStore } from "./store/db.js";
 import { loadTls } from "./tls.js";
-import { GitServing, type GitAuthorizer } from "./transport/git-service.js";
+import { iamGitAuthorizer } from "./transport/git-authorizer.js";
+import { GitServing } from "./transport/git-service.js";
 import { smartHttpPlugin } from "./transport/smart-http.js";
 
 export const VERSION = "0.1.0";
@@ -33,13 +41,6 @@ export interface RunningServer {
   tlsFingerprint?: string;
   stop(): Promise<void>;
 }
-
-/**
- * Until IAM lands, the bootstrap administrator is the only identity there is, and it may do
- * everything: authentication already guarantees the caller is that administrator.
- */
-const allowAuthenticated: Authorizer = async () => {};
-const gitAllowAuthenticated: GitAuthorizer = { pull: async () => {}, push: async () => {} };
 
 /**
  * Graceful stop of the HTTP listener. New connections are refused at once, but connections
@@ -75,6 +76,13 @@ export async function startServer(cfg: Config, log: Logger, env: NodeJS.ProcessE
   const repos = new RepositoryService(store.db, runner, catFiles, ledger, cfg, log, bus);
   const branches = new BranchService(repos, store.db, bus);
   const identities = new IdentityStore(store.db, box, cfg.accountId, cfg.region, bus);
+  const iam = new IamDeps(store.db, box, cfg.accountId, cfg.region, bus);
+  const access = new AccessControl(iam);
+  const gitCredentials = new ServiceCredentialVerifier(iam);
+  const keyUsage = new KeyUsageRecorder(iam);
+  await sweepExpired(iam);
+  const sweeper = setInterval(() => void sweepExpired(iam).catch(() => {}), 10 * 60_000);
+  sweeper.unref();
 
   const envKey = env.HEADWATER_ADMIN_ACCESS_KEY_ID;
   const envSecret = env.HEADWATER_ADMIN_SECRET_ACCESS_KEY;
@@ -116,7 +124,7 @@ export async function startServer(cfg: Config, log: Logger, env: NodeJS.ProcessE
 
   const cloneBases: CloneBases = { http: "", ssh: "" };
   const lookup = (id: string) => identities.lookupAccessKey(id);
-  const serving = new GitServing(repos, runner, gitAllowAuthenticated, log, cfg.gitTimeoutSeconds * 1000);
+  const serving = new GitServing(repos, runner, iamGitAuthorizer(access), log, cfg.gitTimeoutSeconds * 1000);
 
   await app.register(async (scope) =>
     smartHttpPlugin(scope, {
@@ -125,13 +133,42 @@ export async function startServer(cfg: Config, log: Logger, env: NodeJS.ProcessE
       publicHost: cfg.publicUrl ? new URL(cfg.publicUrl).host : undefined,
       log,
       maxCommandBytes: 4000 * 200,
+      staticCredentials: async (username, password) => {
+        const userName = await gitCredentials.verify(username, password);
+        const user = userName ? await identities.userPrincipal(userName) : null;
+        return user ?? null;
+      },
     }),
   );
   await app.register(async (scope) =>
     awsApiPlugin(scope, {
-      services: [codecommitService({ repos, branches, cloneBases })],
+      services: [
+        codecommitService({
+          repos,
+          branches,
+          cloneBases,
+          lookups: {
+            repositoryArn: (name) => repos.arnOf(name),
+            region: cfg.region,
+            accountId: cfg.accountId,
+            partition: iam.partition,
+            repositoryTags: async (arn) => {
+              const repo = await repos.requireByArn(arn).catch(() => undefined);
+              return repo ? repos.tags(repo) : {};
+            },
+            // pull requests and comments arrive with their own issue
+            pullRequest: async () => undefined,
+            commentRepository: async () => undefined,
+          },
+        }),
+        iamService(iam, access),
+        stsService(iam, access),
+      ],
       lookup,
-      authorize: allowAuthenticated,
+      authorize: tableAuthorizer(access),
+      onAuthenticated: (principal, service) => {
+        if (principal.accessKeyId && !principal.temporary) keyUsage.note(principal.accessKeyId, service.signingName, cfg.region);
+      },
       region: cfg.region,
       log,
       bodyLimit: API_BODY_LIMIT,
@@ -153,6 +190,7 @@ export async function startServer(cfg: Config, log: Logger, env: NodeJS.ProcessE
       log.info("shutting down: finishing running git operations");
       await drainHttp(app, () => inFlight, () => lastActivity);
       catFiles.closeAll(); // the long-lived readers would otherwise keep drain() waiting
+      clearInterval(sweeper);
       await runner.drain(30_000);
       await store.close();
       log.info("stopped");

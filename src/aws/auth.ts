@@ -2,6 +2,7 @@ import type { AccessKeyLookup } from "../domain/iam/identities.js";
 import type { Principal } from "../domain/context.js";
 import { ServiceError } from "../errors.js";
 import { safeEqual } from "../secrets/crypto.js";
+import { tokenDigest } from "../domain/iam/sessions.js";
 import {
   AuthFailure,
   checkTime,
@@ -27,8 +28,8 @@ export async function authenticate(
   const parts = parseSignature(req);
   const key = await lookup(parts.accessKeyId);
   if (!key || !key.active) throw new AuthFailure("unknownKey", "The security token included in the request is invalid.");
-  if (key.sessionToken !== undefined || parts.securityToken !== undefined) {
-    if (key.sessionToken === undefined || parts.securityToken === undefined || !safeEqual(key.sessionToken, parts.securityToken)) {
+  if (key.sessionTokenSha256 !== undefined || parts.securityToken !== undefined) {
+    if (key.sessionTokenSha256 === undefined || parts.securityToken === undefined || !safeEqual(key.sessionTokenSha256, tokenDigest(parts.securityToken))) {
       throw new AuthFailure("badToken", "The security token included in the request is invalid.");
     }
   }

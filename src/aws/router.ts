@@ -1,10 +1,11 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import type { Caller } from "../domain/context.js";
+import type { Caller, Principal } from "../domain/context.js";
 import { ServiceError, isServiceError } from "../errors.js";
 import type { Logger } from "../log.js";
 import { authenticate, jsonAuthError, queryAuthError, type CredentialLookup } from "./auth.js";
 import { decodeJsonBody, encodeJsonError, encodeJsonOutput, jsonContentType } from "./json-protocol.js";
-import type { AwsService, Authorizer } from "./service.js";
+import { decodeQuery, encodeQueryError, encodeQueryResponse } from "./query-protocol.js";
+import type { AwsService, Authorizer, QueryProtocol } from "./service.js";
 import { AuthFailure, headerMap } from "./sigv4.js";
 
 export interface AwsApiOptions {
@@ -15,88 +16,159 @@ export interface AwsApiOptions {
   log: Logger;
   /** largest request body accepted, in bytes */
   bodyLimit: number;
+  /**
+   * Operations that need no signature (SNS's confirmation and unsubscribe links): service
+   * signing name → operation names.
+   */
+  unsigned?: Record<string, string[]>;
+  /** told of every authenticated request (for GetAccessKeyLastUsed) */
+  onAuthenticated?: (principal: Principal, service: AwsService) => void;
 }
 
 interface Resolved {
   service: AwsService;
   operation: string;
+  input: Record<string, unknown>;
 }
 
-/** Picks the service and operation from X-Amz-Target (awsJson). */
-function resolveJson(services: AwsService[], target: string): Resolved | null {
-  const dot = target.lastIndexOf(".");
-  if (dot < 0) return null;
-  const prefix = target.slice(0, dot);
-  const operation = target.slice(dot + 1);
-  for (const service of services) {
-    if (service.protocol.kind !== "json") continue;
-    if (service.protocol.targetPrefixes.some((p) => prefix === p || prefix.endsWith("." + p))) return { service, operation };
-  }
-  return null;
+/** Writes responses and errors in one protocol's format. */
+interface Wire {
+  output(reply: FastifyReply, operation: string, output: unknown, requestId: string): FastifyReply;
+  error(reply: FastifyReply, err: ServiceError, requestId: string): FastifyReply;
+  authError(f: AuthFailure): ServiceError;
+}
+
+function jsonWire(version: "1.0" | "1.1"): Wire {
+  return {
+    // Buffers, so fastify does not append "; charset=utf-8" to the content type AWS sends bare
+    output: (reply, _op, output) => reply.header("content-type", jsonContentType(version)).send(Buffer.from(encodeJsonOutput(output))),
+    error: (reply, err) =>
+      reply
+        .code(err.status)
+        .header("content-type", jsonContentType(version))
+        .header("x-amzn-errortype", err.code)
+        .send(Buffer.from(encodeJsonError(err))),
+    authError: jsonAuthError,
+  };
+}
+
+function queryWire(p: QueryProtocol): Wire {
+  return {
+    output: (reply, op, output, requestId) =>
+      reply.header("content-type", "text/xml").send(Buffer.from(encodeQueryResponse(op, p.xmlNamespace, output as Record<string, unknown> | undefined, requestId))),
+    error: (reply, err, requestId) =>
+      reply.code(err.status).header("content-type", "text/xml").send(Buffer.from(encodeQueryError(err, p.xmlNamespace, requestId))),
+    authError: queryAuthError,
+  };
+}
+
+function wireOf(service: AwsService): Wire {
+  return service.protocol.kind === "json" ? jsonWire(service.protocol.version) : queryWire(service.protocol);
+}
+
+/** The credential scope's service name, read without verifying anything. */
+function scopeService(req: FastifyRequest, query: URLSearchParams): string | undefined {
+  const auth = req.headers.authorization;
+  const credential = typeof auth === "string" ? /Credential=([^,\s]+)/.exec(auth)?.[1] : query.get("X-Amz-Credential") ?? undefined;
+  return credential?.split("/")[3];
 }
 
 /**
- * The AWS API on the shared port: every POST that is not Git lands here. SigV4 first, then the
- * authorizer, then the operation's typed function.
+ * Picks the service and operation: X-Amz-Target for awsJson; for awsQuery the `Action` (form
+ * body or query string), the service chosen by the signature's scope, then `Version`, then by
+ * which service has the operation.
+ */
+function resolve(services: AwsService[], req: FastifyRequest, body: Buffer): Resolved | ServiceError {
+  const target = req.headers["x-amz-target"];
+  if (typeof target === "string") {
+    const dot = target.lastIndexOf(".");
+    const prefix = target.slice(0, dot);
+    const operation = target.slice(dot + 1);
+    const service = services.find(
+      (s) => s.protocol.kind === "json" && s.protocol.targetPrefixes.some((p) => prefix === p || prefix.endsWith("." + p)),
+    );
+    if (!service || dot < 0) return new ServiceError("UnknownOperationException", `The operation ${target} is not served here.`);
+    return { service, operation, input: {} };
+  }
+  const qIndex = req.url.indexOf("?");
+  const urlQuery = new URLSearchParams(qIndex >= 0 ? req.url.slice(qIndex + 1) : "");
+  const type = String(req.headers["content-type"] ?? "");
+  const params = type.startsWith("application/x-www-form-urlencoded") ? new URLSearchParams(body.toString("utf8")) : urlQuery;
+  if (!params.get("Action")) {
+    return new ServiceError("UnknownOperationException", "The request names no operation (X-Amz-Target, or Action for query APIs).");
+  }
+  const decoded = decodeQuery(params);
+  const queryServices = services.filter((s) => s.protocol.kind === "query");
+  const scope = scopeService(req, urlQuery);
+  const service =
+    queryServices.find((s) => s.signingName === scope) ??
+    queryServices.find((s) => (s.protocol as QueryProtocol).apiVersion === decoded.version) ??
+    queryServices.find((s) => Object.hasOwn(s.operations, decoded.action));
+  if (!service) return new ServiceError("InvalidAction", `The action ${decoded.action} is not valid for this endpoint.`);
+  return { service, operation: decoded.action, input: decoded.input };
+}
+
+/**
+ * The AWS API on the shared port: every request that is not Git or the console lands here.
+ * SigV4 first, then the authorizer, then the operation's typed function.
  */
 export async function awsApiPlugin(app: FastifyInstance, opts: AwsApiOptions): Promise<void> {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser("*", { parseAs: "buffer", bodyLimit: opts.bodyLimit }, (_req, body, done) => done(null, body));
+  const defaultWire = jsonWire("1.1");
 
   const handler = async (req: FastifyRequest, reply: FastifyReply) => {
     const body = (req.body as Buffer | undefined) ?? Buffer.alloc(0);
-    const target = req.headers["x-amz-target"];
-    const resolved = typeof target === "string" ? resolveJson(opts.services, target) : null;
-    if (!resolved) {
-      const err = new ServiceError(
-        "UnknownOperationException",
-        typeof target === "string" ? `The operation ${target} is not served here.` : "The request names no operation (X-Amz-Target).",
-      );
-      return sendJsonError(reply, "1.1", err);
+    let resolved: Resolved | ServiceError;
+    try {
+      resolved = resolve(opts.services, req, body);
+    } catch (e) {
+      resolved = isServiceError(e) ? e : new ServiceError("SerializationException", "The request could not be read.");
     }
+    if (resolved instanceof ServiceError) return defaultWire.error(reply, resolved, req.id);
     const { service, operation } = resolved;
-    const protocol = service.protocol;
-    if (protocol.kind !== "json") throw new Error("query services are routed elsewhere");
+    const wire = wireOf(service);
     const fn = Object.hasOwn(service.operations, operation) ? service.operations[operation] : undefined;
 
     try {
-      let principal;
-      try {
-        principal = await authenticate(
-          { method: req.method, url: req.url, headers: headerMap(req.raw.rawHeaders), body },
-          service,
-          opts.region,
-          opts.lookup,
-        );
-      } catch (e) {
-        if (e instanceof AuthFailure) throw jsonAuthError(e);
-        throw e;
+      const unsigned = opts.unsigned?.[service.signingName]?.includes(operation) && !req.headers.authorization;
+      let caller: Caller | undefined;
+      if (!unsigned) {
+        let principal;
+        try {
+          principal = await authenticate(
+            { method: req.method, url: req.url, headers: headerMap(req.raw.rawHeaders), body },
+            service,
+            opts.region,
+            opts.lookup,
+          );
+        } catch (e) {
+          if (e instanceof AuthFailure) throw wire.authError(e);
+          throw e;
+        }
+        caller = { principal, requestId: req.id, sourceIp: req.ip, secureTransport: req.protocol === "https" };
+        opts.onAuthenticated?.(principal, service);
       }
       if (!fn) {
-        throw new ServiceError("UnknownOperationException", `The operation ${operation} is not served here.`);
+        throw service.protocol.kind === "json"
+          ? new ServiceError("UnknownOperationException", `The operation ${operation} is not served here.`)
+          : new ServiceError("InvalidAction", `The action ${operation} is not valid for this endpoint.`);
       }
-      const input = decodeJsonBody(body);
-      const caller: Caller = {
-        principal,
-        requestId: req.id,
-        sourceIp: req.ip,
-        secureTransport: req.protocol === "https",
-      };
-      await opts.authorize(caller, service, operation, input);
-      const output = await fn(caller, input);
-      reply.header("content-type", jsonContentType(protocol.version));
-      // a Buffer, so fastify does not append "; charset=utf-8" to the content type AWS sends bare
-      return reply.send(Buffer.from(encodeJsonOutput(output)));
+      const input = service.protocol.kind === "json" ? decodeJsonBody(body) : resolved.input;
+      if (caller) await opts.authorize(caller, service, operation, input);
+      const output = await fn(caller ?? anonymous(req), input);
+      return wire.output(reply, operation, output, req.id);
     } catch (e) {
-      return sendJsonError(reply, protocol.version, toServiceError(e, req, opts.log));
+      return wire.error(reply, toServiceError(e, req, opts.log, service.protocol.kind), req.id);
     }
   };
 
   app.post("/*", handler);
+  app.get("/", handler);
 
-  // Failures before the handler (a body over the limit, a broken stream) still answer in JSON
-  // with __type, never with fastify's own error shape (its `code` member would mislead the SDK).
-  app.setErrorHandler(async (error: Error & { statusCode?: number; code?: string }, req, reply) => {
+  // Failures before the handler (a body over the limit, a broken stream) still answer in the
+  // protocol's shape, never in fastify's own (its `code` member would mislead the JS SDK).
+  app.setErrorHandler(async (error: Error & { statusCode?: number }, req, reply) => {
     const status = error.statusCode ?? 500;
     // Read (and discard) the rest of an oversized body before answering, so the client finishes
     // sending and reads the 413 instead of meeting a closed socket; past a cap, give up on it.
@@ -106,9 +178,19 @@ export async function awsApiPlugin(app: FastifyInstance, opts: AwsApiOptions): P
         ? new ServiceError("RequestEntityTooLargeException", `The request body is larger than the ${opts.bodyLimit}-byte limit.`, { status: 413 })
         : status < 500
           ? new ServiceError("SerializationException", error.message, { status })
-          : toServiceError(error, req, opts.log);
-    return sendJsonError(reply, "1.1", err);
+          : toServiceError(error, req, opts.log, "json");
+    return defaultWire.error(reply, err, req.id);
   });
+}
+
+/** The caller of an unsigned operation: nobody in particular. */
+function anonymous(req: FastifyRequest): Caller {
+  return {
+    principal: { kind: "user", arn: "anonymous", userId: "anonymous", accountId: "" },
+    requestId: req.id,
+    sourceIp: req.ip,
+    secureTransport: req.protocol === "https",
+  };
 }
 
 function drain(stream: NodeJS.ReadableStream & { destroy(): void }, cap: number): Promise<void> {
@@ -133,17 +215,10 @@ function drain(stream: NodeJS.ReadableStream & { destroy(): void }, cap: number)
   });
 }
 
-function toServiceError(e: unknown, req: FastifyRequest, log: Logger): ServiceError {
+function toServiceError(e: unknown, req: FastifyRequest, log: Logger, kind: "json" | "query"): ServiceError {
   if (isServiceError(e)) return e;
   log.error({ err: e, reqId: req.id }, "unexpected error in an API operation");
-  return new ServiceError("InternalFailure", "The request processing has failed because of an unknown error.", {
-    status: 500,
-  });
-}
-
-function sendJsonError(reply: FastifyReply, version: "1.0" | "1.1", err: ServiceError) {
-  reply.code(err.status);
-  reply.header("content-type", jsonContentType(version));
-  reply.header("x-amzn-errortype", err.code);
-  return reply.send(Buffer.from(encodeJsonError(err)));
+  return kind === "json"
+    ? new ServiceError("InternalFailure", "The request processing has failed because of an unknown error.", { status: 500 })
+    : new ServiceError("InternalFailure", "The request processing has failed because of an unknown error, exception or failure.", { status: 500 });
 }

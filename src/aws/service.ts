@@ -1,4 +1,6 @@
 import type { Caller } from "../domain/context.js";
+import type { ServiceError } from "../errors.js";
+import type { AuthzTable } from "./authz.js";
 
 /** One AWS operation: a typed function of the caller and the decoded input. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -25,6 +27,10 @@ export interface AwsService {
   /** global services (IAM) are signed for us-east-1 whatever the server's region */
   global?: boolean;
   operations: Record<string, OperationHandler>;
+  /** how each operation is authorized (see authz.ts) */
+  authz: AuthzTable;
+  /** the service's own "access denied" error (AccessDeniedException, AccessDenied, AuthorizationError…) */
+  accessDenied(message: string): ServiceError;
 }
 
 /**

@@ -10,6 +10,11 @@ export interface Principal {
   userName?: string;
   /** the access key used, when one was */
   accessKeyId?: string;
+  /** assumed roles: the role and the session name */
+  roleName?: string;
+  sessionName?: string;
+  /** credentials from GetSessionToken or AssumeRole (temporary, with a session token) */
+  temporary?: boolean;
 }
 
 /** Everything a domain operation may need to know about the request it serves. */

@@ -52,9 +52,13 @@ export function safeEqual(a: string, b: string): boolean {
 
 const B32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 
-/** IAM-style identifiers: a 4-letter prefix (AKIA, AIDA, APKA, ACCA, ASIA) and 16 base32 characters. */
-export function iamId(prefix: string): string {
-  const bytes = crypto.randomBytes(16);
+/**
+ * IAM-style identifiers: a 4-letter prefix (AKIA, AIDA, APKA, ACCA, ASIA, …) and upper-case
+ * base32 characters, 20 characters in all (access and SSH key IDs) or 21 (user, group, role,
+ * policy and credential IDs), as AWS makes them.
+ */
+export function iamId(prefix: string, length = 20): string {
+  const bytes = crypto.randomBytes(length - prefix.length);
   let out = prefix;
   for (const b of bytes) out += B32[b & 31];
   return out;

@@ -27,6 +27,114 @@ export interface IamUsersTable {
   path: string;
   arn: string;
   created_at: number;
+  permissions_boundary: string | null;
+}
+
+export interface IamGroupsTable {
+  name: string;
+  id: string;
+  path: string;
+  arn: string;
+  created_at: number;
+}
+
+export interface IamGroupMembersTable {
+  group_name: string;
+  user_name: string;
+}
+
+export interface IamRolesTable {
+  name: string;
+  id: string;
+  path: string;
+  arn: string;
+  trust_policy: string;
+  description: string | null;
+  max_session_duration: number;
+  permissions_boundary: string | null;
+  created_at: number;
+}
+
+export interface IamPoliciesTable {
+  arn: string;
+  id: string;
+  name: string;
+  path: string;
+  description: string | null;
+  default_version: string;
+  next_version: number;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface IamPolicyVersionsTable {
+  policy_arn: string;
+  version_id: string;
+  document: string;
+  created_at: number;
+}
+
+export type EntityType = "user" | "group" | "role";
+
+export interface IamAttachmentsTable {
+  entity_type: EntityType;
+  entity_name: string;
+  policy_arn: string;
+  created_at: number;
+}
+
+export interface IamInlinePoliciesTable {
+  entity_type: EntityType;
+  entity_name: string;
+  policy_name: string;
+  document: string;
+}
+
+export interface IamTagsTable {
+  entity_type: "user" | "role" | "policy";
+  entity_name: string;
+  tag_key: string;
+  tag_value: string;
+}
+
+export interface SshPublicKeysTable {
+  id: string;
+  user_name: string;
+  body: string;
+  fingerprint_md5: string;
+  fingerprint_sha256: string;
+  status: string;
+  uploaded_at: number;
+}
+
+export interface ServiceCredentialsTable {
+  id: string;
+  user_name: string;
+  service_name: string;
+  service_user_name: string;
+  password_hash: string;
+  status: string;
+  created_at: number;
+}
+
+export interface LoginProfilesTable {
+  user_name: string;
+  password_hash: string;
+  reset_required: number;
+  created_at: number;
+}
+
+export interface StsSessionsTable {
+  access_key_id: string;
+  secret_sealed: string;
+  token_sha256: string;
+  /** session (GetSessionToken of a user) | assumed-role */
+  kind: string;
+  entity_name: string;
+  session_name: string | null;
+  session_policy: string | null;
+  expires_at: number;
+  created_at: number;
 }
 
 export interface AccessKeysTable {
@@ -90,4 +198,16 @@ export interface Database {
   ref_tips: RefTipsTable;
   ref_events: RefEventsTable;
   ref_intents: RefIntentsTable;
+  iam_groups: IamGroupsTable;
+  iam_group_members: IamGroupMembersTable;
+  iam_roles: IamRolesTable;
+  iam_policies: IamPoliciesTable;
+  iam_policy_versions: IamPolicyVersionsTable;
+  iam_attachments: IamAttachmentsTable;
+  iam_inline_policies: IamInlinePoliciesTable;
+  iam_tags: IamTagsTable;
+  ssh_public_keys: SshPublicKeysTable;
+  service_credentials: ServiceCredentialsTable;
+  login_profiles: LoginProfilesTable;
+  sts_sessions: StsSessionsTable;
 }

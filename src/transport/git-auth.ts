@@ -2,6 +2,7 @@ import crypto from "node:crypto";
 import type { CredentialLookup } from "../aws/auth.js";
 import { SKEW_MS, sha256Hex, signingKey } from "../aws/sigv4.js";
 import type { Principal } from "../domain/context.js";
+import { tokenDigest } from "../domain/iam/sessions.js";
 import { safeEqual } from "../secrets/crypto.js";
 
 /**
@@ -83,8 +84,8 @@ export async function verifySigV4GitPassword(
   const token = pct < 0 ? undefined : username.slice(pct + 1);
   const key = await opts.lookup(accessKeyId);
   if (!key || !key.active) throw new GitAuthError(403, "The access key is not valid or not active.");
-  if ((key.sessionToken ?? undefined) !== undefined || token !== undefined) {
-    if (key.sessionToken === undefined || token === undefined || !safeEqual(key.sessionToken, token)) {
+  if (key.sessionTokenSha256 !== undefined || token !== undefined) {
+    if (key.sessionTokenSha256 === undefined || token === undefined || !safeEqual(key.sessionTokenSha256, tokenDigest(token))) {
       throw new GitAuthError(403, "The session token is not valid for this access key.");
     }
   }

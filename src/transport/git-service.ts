@@ -75,9 +75,22 @@ export class GitServing {
     return child;
   }
 
-  /** Authorizes each ref a push wants to change, before git sees the commands. */
-  async authorizeRefs(caller: Caller, repo: Repository, commands: PushCommand[]): Promise<void> {
-    for (const c of commands) await this.authorizer.push(caller, repo, [c.ref]);
+  /**
+   * Authorizes each ref a push wants to change, before git sees the commands. Returns the first
+   * refused ref and why, or null when every ref may move.
+   */
+  async refusedRef(caller: Caller, repo: Repository, commands: PushCommand[]): Promise<{ ref: string; message: string } | null> {
+    for (const c of commands) {
+      try {
+        await this.authorizer.push(caller, repo, [c.ref]);
+      } catch (e) {
+        if (e instanceof GitServeError || (e as { code?: string }).code === "AccessDeniedException") {
+          return { ref: c.ref, message: (e as Error).message };
+        }
+        throw e;
+      }
+    }
+    return null;
   }
 
   /** Writes the intent row for a push: from here on, a crash cannot lose its ref changes. */

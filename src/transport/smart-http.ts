@@ -9,6 +9,7 @@ import type { Logger } from "../log.js";
 import { GitAuthError, hostCandidates, parseBasic, signedGitPath, verifySigV4GitPassword, type GitAuthOptions } from "./git-auth.js";
 import { GitServeError, type GitService, type GitServing } from "./git-service.js";
 import { FLUSH, PktLineError, pktLine, readCommandSection } from "./pkt-line.js";
+import { refusalReport } from "./push-refusal.js";
 
 export interface SmartHttpOptions {
   serving: GitServing;
@@ -48,6 +49,7 @@ export async function smartHttpPlugin(app: FastifyInstance, opts: SmartHttpOptio
       principal = await verifySigV4GitPassword(opts.auth, basic.username, basic.password, hosts, path);
     } else if (opts.staticCredentials) {
       principal = await opts.staticCredentials(basic.username, basic.password);
+      if (!principal) throw new GitAuthError(403, "The HTTPS Git credentials are not valid or not active.");
     }
     if (!principal) throw new GitAuthError(403, "The user name and password are not valid Git credentials.");
     return { principal, requestId: req.id, sourceIp: req.ip, secureTransport: req.protocol === "https" };
@@ -129,7 +131,19 @@ export async function smartHttpPlugin(app: FastifyInstance, opts: SmartHttpOptio
         if (e instanceof PktLineError) throw new GitServeError(400, e.message);
         throw e;
       }
-      await serving.authorizeRefs(caller, repo, section.commands);
+      const refused = await serving.refusedRef(caller, repo, section.commands);
+      if (refused) {
+        // git never sees the commands: read the rest of the request (the pack) and answer with
+        // a report that refuses every ref, so nothing moves and git prints the reason
+        body.resume();
+        await new Promise<void>((resolve) => {
+          body.once("end", resolve);
+          body.once("error", () => resolve());
+        });
+        const res = hijack(reply, "application/x-git-receive-pack-result");
+        res.end(refusalReport(section.commands, section.capabilities, refused.ref, refused.message));
+        return;
+      }
       const intent = section.commands.length ? await serving.beginPush(caller, repo, section.commands) : undefined;
       const child = serving.spawn("git-receive-pack", repo, { statelessRpc: true, protocol: headerString(req, "git-protocol") });
       child.stdin!.on("error", () => {});

@@ -8,14 +8,15 @@ import type { Principal } from "../context.js";
 import { partitionOf } from "../repos/arn.js";
 
 export const ADMIN_USER = "admin";
+export const ADMINISTRATOR_ACCESS = "arn:aws:iam::aws:policy/AdministratorAccess";
 
 export interface AccessKeyLookup {
   accessKeyId: string;
   secretAccessKey: string;
   active: boolean;
   principal: Principal;
-  /** temporary credentials only: the token that must accompany the key, and when it expires */
-  sessionToken?: string;
+  /** temporary credentials only: SHA-256 (hex) of the token that must accompany the key, and its expiry */
+  sessionTokenSha256?: string;
   expiresAt?: number;
 }
 
@@ -61,6 +62,7 @@ export class IdentityStore {
   }
 
   private async loadAccessKey(accessKeyId: string): Promise<AccessKeyLookup | null> {
+    if (accessKeyId.startsWith("ASIA")) return this.loadSession(accessKeyId);
     const row = await this.db
       .selectFrom("access_keys")
       .innerJoin("iam_users", "iam_users.name", "access_keys.user_name")
@@ -90,12 +92,54 @@ export class IdentityStore {
     };
   }
 
+  /** Temporary credentials: a user's session token, or an assumed role's. */
+  private async loadSession(accessKeyId: string): Promise<AccessKeyLookup | null> {
+    const s = await this.db.selectFrom("sts_sessions").selectAll().where("access_key_id", "=", accessKeyId).executeTakeFirst();
+    if (!s) return null;
+    const base = {
+      accessKeyId,
+      secretAccessKey: this.box.open(s.secret_sealed),
+      active: true,
+      sessionTokenSha256: s.token_sha256,
+      expiresAt: s.expires_at,
+    };
+    if (s.kind === "assumed-role") {
+      const role = await this.db.selectFrom("iam_roles").select(["id", "name"]).where("name", "=", s.entity_name).executeTakeFirst();
+      if (!role) return null;
+      return {
+        ...base,
+        principal: {
+          kind: "assumed-role",
+          arn: `arn:${partitionOf(this.region)}:sts::${this.accountId}:assumed-role/${role.name}/${s.session_name}`,
+          userId: `${role.id}:${s.session_name}`,
+          accountId: this.accountId,
+          accessKeyId,
+          roleName: role.name,
+          sessionName: s.session_name ?? undefined,
+          temporary: true,
+        },
+      };
+    }
+    const user = await this.db.selectFrom("iam_users").select(["id", "name", "arn"]).where("name", "=", s.entity_name).executeTakeFirst();
+    if (!user) return null;
+    return {
+      ...base,
+      principal: { kind: "user", arn: user.arn, userId: user.id, userName: user.name, accountId: this.accountId, accessKeyId, temporary: true },
+    };
+  }
+
+  /** The principal of an IAM user by name (HTTPS Git credentials authenticate as their user). */
+  async userPrincipal(name: string): Promise<Principal | null> {
+    const u = await this.db.selectFrom("iam_users").select(["id", "name", "arn"]).where("name", "=", name).executeTakeFirst();
+    return u ? { kind: "user", arn: u.arn, userId: u.id, userName: u.name, accountId: this.accountId } : null;
+  }
+
   private async ensureUser(name: string): Promise<void> {
     const existing = await this.db.selectFrom("iam_users").select("id").where("name", "=", name).executeTakeFirst();
     if (existing) return;
     await this.db
       .insertInto("iam_users")
-      .values({ id: iamId("AIDA"), name, path: "/", arn: this.userArn(name), created_at: Date.now() })
+      .values({ id: iamId("AIDA", 21), name, path: "/", arn: this.userArn(name), created_at: Date.now() })
       .onConflict((oc) => oc.column("name").doNothing())
       .execute();
   }
@@ -111,6 +155,11 @@ export class IdentityStore {
   ): Promise<{ accessKeyId: string; credentialsFile?: string; generated: boolean }> {
     this.invalidate();
     await this.ensureUser(ADMIN_USER);
+    await this.db
+      .insertInto("iam_attachments")
+      .values({ entity_type: "user", entity_name: ADMIN_USER, policy_arn: ADMINISTRATOR_ACCESS, created_at: Date.now() })
+      .onConflict((oc) => oc.columns(["entity_type", "entity_name", "policy_arn"]).doNothing())
+      .execute();
     const file = path.join(dataDir, "admin-credentials.json");
     const current = await this.db
       .selectFrom("access_keys")

@@ -1,6 +1,7 @@
 import type { Kysely } from "kysely";
 import type { Engine } from "../db.js";
 import * as m001 from "./001_initial.js";
+import * as m002 from "./002_iam.js";
 
 export interface Migration {
   name: string;
@@ -8,4 +9,7 @@ export interface Migration {
 }
 
 /** In order. Never edit a migration that has shipped; add the next one. */
-export const migrations: Migration[] = [{ name: "001_initial", up: m001.up }];
+export const migrations: Migration[] = [
+  { name: "001_initial", up: m001.up },
+  { name: "002_iam", up: m002.up },
+];

@@ -1,13 +1,19 @@
 import type { BranchService } from "../../../domain/repos/branches.js";
 import type { RepositoryService } from "../../../domain/repos/repositories.js";
 import type { AwsService } from "../../service.js";
+import { codecommitAccessDenied, codecommitAuthz, type CodeCommitAuthzLookups } from "./authz.js";
 import { branchOperations } from "./branches.js";
 import type { CloneBases } from "./metadata.js";
 import { repositoryOperations } from "./repositories.js";
 import { tagOperations } from "./tags.js";
 
 /** CodeCommit (awsJson 1.1, X-Amz-Target CodeCommit_20150413.<Operation>, signing name codecommit). */
-export function codecommitService(deps: { repos: RepositoryService; branches: BranchService; cloneBases: CloneBases }): AwsService {
+export function codecommitService(deps: {
+  repos: RepositoryService;
+  branches: BranchService;
+  cloneBases: CloneBases;
+  lookups: CodeCommitAuthzLookups;
+}): AwsService {
   return {
     signingName: "codecommit",
     protocol: { kind: "json", version: "1.1", targetPrefixes: ["CodeCommit_20150413"] },
@@ -16,5 +22,7 @@ export function codecommitService(deps: { repos: RepositoryService; branches: Br
       ...branchOperations(deps.branches),
       ...tagOperations(deps.repos),
     },
+    authz: codecommitAuthz(deps.lookups),
+    accessDenied: codecommitAccessDenied,
   };
 }

@@ -1,0 +1,56 @@
+import type { Caller } from "../domain/context.js";
+import type { AccessControl } from "../domain/iam/access.js";
+import type { ContextInput } from "../domain/iam/policy/index.js";
+import type { ServiceError } from "../errors.js";
+import type { AwsService, Authorizer } from "./service.js";
+
+/**
+ * One row of an authorization table: which IAM action an operation is, on which resources,
+ * with which condition keys. Every operation of every service has a row (a test checks it), and
+ * the authorizer below applies it before the operation's function runs.
+ */
+export interface AuthzRule {
+  action: string;
+  /** resource ARNs, or `*`; with several (a batch), each must be allowed */
+  resources(input: Record<string, unknown>, caller: Caller): Promise<string[]> | string[];
+  /** the request's service condition keys */
+  keys?(input: Record<string, unknown>, caller: Caller): Promise<ContextInput> | ContextInput;
+  /** `aws:ResourceTag/…` for a resource, fetched only when some policy of the caller uses them */
+  resourceTags?(resource: string): Promise<Record<string, string>>;
+  /**
+   * `none`: no authorization (sts:GetCallerIdentity, sts:GetSessionToken); `handler`: the
+   * operation decides itself, because it needs more than identity policies (sts:AssumeRole).
+   */
+  decidedBy?: "none" | "handler";
+}
+
+export type AuthzTable = Record<string, AuthzRule>;
+
+/** Rows for operations whose resource is a single ARN computed from the input. */
+export function rule(action: string, resource: (input: Record<string, unknown>, caller: Caller) => Promise<string> | string, extra: Partial<AuthzRule> = {}): AuthzRule {
+  return { action, resources: async (i, c) => [await resource(i, c)], ...extra };
+}
+
+export function str(v: unknown): string {
+  return typeof v === "string" ? v : "";
+}
+
+/** Applies a service's table: every resource the operation touches must be allowed. */
+export function tableAuthorizer(access: AccessControl): Authorizer {
+  return async (caller, service, operation, input) => {
+    const table = service.authz;
+    const row = table && Object.hasOwn(table, operation) ? table[operation] : undefined;
+    if (!row) throw new Error(`no authorization rule for ${operation}`); // the table test prevents this
+    if (row.decidedBy) return;
+    const keys = row.keys ? await row.keys(input as Record<string, unknown>, caller) : {};
+    const policies = await access.policiesOf(caller.principal);
+    for (const resource of await row.resources(input as Record<string, unknown>, caller)) {
+      const tags = policies.usesResourceTags && row.resourceTags ? await row.resourceTags(resource) : undefined;
+      const withTags = tags ? { ...keys, ...Object.fromEntries(Object.entries(tags).map(([k, v]) => [`aws:ResourceTag/${k}`, v])) } : keys;
+      const r = access.decideWith(policies, caller.principal, { action: row.action, resource, keys: withTags }, caller);
+      if (r.decision !== "Allow") throw service.accessDenied(r.message ?? `Not authorized to perform ${row.action}.`);
+    }
+  };
+}
+
+export type DenialFactory = (message: string) => ServiceError;

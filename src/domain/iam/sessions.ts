@@ -1,0 +1,128 @@
+import crypto from "node:crypto";
+import { ServiceError } from "../../errors.js";
+import { iamId, newSecretAccessKey } from "../../secrets/crypto.js";
+import type { Principal } from "../context.js";
+import type { IamDeps } from "./deps.js";
+import { requireRole } from "./roles.js";
+import * as v from "./validate.js";
+
+/**
+ * STS: temporary credentials (ASIA… keys with a session token) for users (GetSessionToken) and
+ * for assumed roles (AssumeRole). The secret is sealed like any secret; the token is kept only
+ * as a SHA-256 digest, enough to check it.
+ */
+
+export interface TemporaryCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken: string;
+  expiration: Date;
+}
+
+export function tokenDigest(token: string): string {
+  return crypto.createHash("sha256").update(token).digest("hex");
+}
+
+function duration(input: unknown, min: number, max: number, fallback: number): number {
+  if (input === undefined || input === null || input === "") return fallback;
+  const n = Number(input);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new ServiceError(
+      "ValidationError",
+      `1 validation error detected: Value '${String(input)}' at 'durationSeconds' failed to satisfy constraint: Member must have value ${n < min ? `greater than or equal to ${min}` : `less than or equal to ${max}`}`,
+    );
+  }
+  return n;
+}
+
+async function issue(
+  deps: IamDeps,
+  kind: "session" | "assumed-role",
+  entityName: string,
+  seconds: number,
+  sessionName: string | null,
+  sessionPolicy: string | null,
+): Promise<TemporaryCredentials> {
+  const creds: TemporaryCredentials = {
+    accessKeyId: iamId("ASIA"),
+    secretAccessKey: newSecretAccessKey(),
+    // what AWS tokens look like: long base64, with / + = in it
+    sessionToken: "IQoJb3JpZ2luX2VjE" + crypto.randomBytes(180).toString("base64"),
+    expiration: new Date(Math.floor(Date.now() / 1000 + seconds) * 1000),
+  };
+  await deps.db
+    .insertInto("sts_sessions")
+    .values({
+      access_key_id: creds.accessKeyId,
+      secret_sealed: deps.box.seal(creds.secretAccessKey),
+      token_sha256: tokenDigest(creds.sessionToken),
+      kind,
+      entity_name: entityName,
+      session_name: sessionName,
+      session_policy: sessionPolicy,
+      expires_at: creds.expiration.getTime(),
+      created_at: Date.now(),
+    })
+    .execute();
+  return creds;
+}
+
+export async function getSessionToken(deps: IamDeps, caller: Principal, durationInput: unknown): Promise<TemporaryCredentials> {
+  if (caller.temporary) throw new ServiceError("AccessDenied", "Cannot call GetSessionToken with session credentials", { status: 403 });
+  if (caller.kind !== "user" || !caller.userName) {
+    throw new ServiceError("AccessDenied", "Only IAM users can call GetSessionToken.", { status: 403 });
+  }
+  return issue(deps, "session", caller.userName, duration(durationInput, 900, 129600, 43200), null, null);
+}
+
+const SESSION_NAME = /^[\w+=,.@-]{2,64}$/;
+
+export interface AssumeRoleResult {
+  credentials: TemporaryCredentials;
+  assumedRoleArn: string;
+  assumedRoleId: string;
+  packedPolicySize?: number;
+}
+
+/** Issues credentials for a role; the caller's right to assume it is decided before this runs. */
+export async function assumeRole(
+  deps: IamDeps,
+  input: { roleArn: unknown; sessionName: unknown; duration?: unknown; policy?: unknown },
+): Promise<AssumeRoleResult> {
+  const roleArn = v.arn(input.roleArn, "roleArn");
+  const sessionName = v.required(input.sessionName, "roleSessionName");
+  if (!SESSION_NAME.test(sessionName)) {
+    throw new ServiceError(
+      "ValidationError",
+      `1 validation error detected: Value '${sessionName}' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*`,
+    );
+  }
+  const role = await roleByArn(deps, roleArn);
+  const seconds = duration(input.duration, 900, role.max_session_duration, 3600);
+  const policy = input.policy === undefined || input.policy === "" ? null : v.policyDocument(input.policy, "policy");
+  const credentials = await issue(deps, "assumed-role", role.name, seconds, sessionName, policy);
+  return {
+    credentials,
+    assumedRoleArn: `arn:${deps.partition}:sts::${deps.accountId}:assumed-role/${role.name}/${sessionName}`,
+    assumedRoleId: `${role.id}:${sessionName}`,
+    packedPolicySize: policy ? Math.min(100, Math.ceil((v.policySize(policy) / 2048) * 100)) : undefined,
+  };
+}
+
+export async function roleByArn(deps: IamDeps, roleArn: string) {
+  const m = /^arn:[\w-]+:iam::(\d{12}):role\/(?:[\u0021-\u007E]*\/)?([\w+=,.@-]+)$/.exec(roleArn);
+  if (!m || m[1] !== deps.accountId) throw new ServiceError("AccessDenied", `Not authorized to assume ${roleArn}.`, { status: 403 });
+  const role = await requireRole(deps, m[2]!).catch(() => {
+    throw new ServiceError("AccessDenied", `Not authorized to assume ${roleArn}: no such role.`, { status: 403 });
+  });
+  if (role.arn !== roleArn) throw new ServiceError("AccessDenied", `Not authorized to assume ${roleArn}: no such role.`, { status: 403 });
+  return role;
+}
+
+/**
+ * Forgets credentials a day after they expired (until then they are still recognised, so a
+ * client that uses them hears "expired" rather than "unknown").
+ */
+export async function sweepExpired(deps: IamDeps): Promise<void> {
+  await deps.db.deleteFrom("sts_sessions").where("expires_at", "<", Date.now() - 86_400_000).execute();
+}

@@ -1,0 +1,251 @@
+import {
+  AttachGroupPolicyCommand,
+  CreateGroupCommand,
+  CreateServiceSpecificCredentialCommand,
+  DeleteAccessKeyCommand,
+  PutGroupPolicyCommand,
+  ResetServiceSpecificCredentialCommand,
+  UpdateAccessKeyCommand,
+  UpdateServiceSpecificCredentialCommand,
+} from "@aws-sdk/client-iam";
+import fs from "node:fs";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { call } from "../helpers/api.js";
+import { aws, cliErrorCode, git, gitHome, gitOk, makeWorkRepo, type Creds } from "../helpers/clients.js";
+import { iamClient, managed, userWith } from "../helpers/iam.js";
+import { ADMIN, startServer, tmpDir, type ServerHandle } from "../helpers/server.js";
+
+let server: ServerHandle;
+const ACCOUNT = "000000000000";
+const arnOf = (repo: string) => `arn:aws:codecommit:us-east-1:${ACCOUNT}:${repo}`;
+let adminEnv: Record<string, string>;
+
+beforeAll(async () => {
+  server = await startServer();
+  adminEnv = gitHome();
+  for (const r of ["gearset", "other", "jira", "protected"]) {
+    expect((await call(server.url, "sdk", "CreateRepository", { repositoryName: r })).error).toBeUndefined();
+    const work = await makeWorkRepo(adminEnv, { "README.md": `${r}\n` });
+    await gitOk(["push", "-q", `${server.url}/v1/repos/${r}`, "main"], { cwd: work, env: adminEnv });
+  }
+});
+afterAll(async () => {
+  await server?.stop();
+});
+
+/** Runs the CLI v2 as a user; returns the error code, or undefined on success. */
+async function cli(creds: Creds, args: string[]): Promise<string | undefined> {
+  const r = await aws(server.url, args, { creds });
+  return r.code === 0 ? undefined : (cliErrorCode(r) ?? r.stderr);
+}
+
+async function canClone(creds: Creds, repo: string): Promise<{ ok: boolean; stderr: string }> {
+  const r = await git(["clone", "-q", `${server.url}/v1/repos/${repo}`, tmpDir("clone")], { env: gitHome(creds) });
+  return { ok: r.code === 0, stderr: r.stderr };
+}
+
+async function pushCommit(creds: Creds, repo: string, refspecs: string[]): Promise<{ ok: boolean; stderr: string; work: string }> {
+  const env = gitHome(creds);
+  const work = tmpDir("push");
+  await gitOk(["clone", "-q", `${server.url}/v1/repos/${repo}`, work], { env: adminEnv });
+  fs.writeFileSync(path.join(work, `f-${Date.now()}-${Math.random()}.txt`), "change\n");
+  await gitOk(["add", "."], { cwd: work, env });
+  await gitOk(["commit", "-qm", "change"], { cwd: work, env });
+  const r = await git(["push", `${server.url}/v1/repos/${repo}`, ...refspecs], { cwd: work, env });
+  return { ok: r.code === 0, stderr: r.stderr, work };
+}
+
+describe("Gearset (seeds 000)", () => {
+  it("the minimal policy allows exactly its actions on its repository, and git", async () => {
+    const minimal = {
+      Version: "2012-10-17",
+      Statement: [
+        {
+          Effect: "Allow",
+          Action: ["codecommit:GetRepository", "codecommit:ListRepositories", "codecommit:GetCommit", "codecommit:GetBranch", "codecommit:GitPull", "codecommit:GitPush", "codecommit:ListBranches"],
+          Resource: [arnOf("gearset")],
+        },
+      ],
+    };
+    const creds = await userWith(server.url, "gearset-min", { inline: minimal });
+    expect(await cli(creds, ["codecommit", "get-repository", "--repository-name", "gearset"])).toBeUndefined();
+    expect(await cli(creds, ["codecommit", "get-branch", "--repository-name", "gearset", "--branch-name", "main"])).toBeUndefined();
+    expect(await cli(creds, ["codecommit", "list-branches", "--repository-name", "gearset"])).toBeUndefined();
+    expect((await canClone(creds, "gearset")).ok).toBe(true);
+    expect((await pushCommit(creds, "gearset", ["HEAD:refs/heads/gearset-work"])).ok).toBe(true);
+
+    // everything else is refused, with AWS's wording
+    const r = await aws(server.url, ["codecommit", "get-repository", "--repository-name", "other"], { creds });
+    expect(cliErrorCode(r)).toBe("AccessDeniedException");
+    expect(r.stderr).toContain(
+      `User: arn:aws:iam::${ACCOUNT}:user/gearset-min is not authorized to perform: codecommit:GetRepository on resource: ${arnOf("other")} because no identity-based policy allows the codecommit:GetRepository action`,
+    );
+    expect(await cli(creds, ["codecommit", "delete-repository", "--repository-name", "gearset"])).toBe("AccessDeniedException");
+    expect(await cli(creds, ["codecommit", "create-branch", "--repository-name", "gearset", "--branch-name", "x", "--commit-id", "0".repeat(40)])).toBe(
+      "AccessDeniedException",
+    );
+    expect(await cli(creds, ["codecommit", "update-repository-description", "--repository-name", "gearset", "--repository-description", "x"])).toBe(
+      "AccessDeniedException",
+    );
+    // ListRepositories has no repository resource (it is "*"), so a policy scoped to one
+    // repository does not allow it, in AWS as here
+    expect(await cli(creds, ["codecommit", "list-repositories"])).toBe("AccessDeniedException");
+    expect(await cli(creds, ["iam", "list-users"])).toBe("AccessDenied");
+    const other = await canClone(creds, "other");
+    expect(other.ok).toBe(false);
+    expect(other.stderr).toContain("is not authorized to perform: codecommit:GitPull");
+  });
+
+  it("the broad policy allows its wildcards and nothing more", async () => {
+    const broad = {
+      Version: "2012-10-17",
+      Statement: [
+        {
+          Effect: "Allow",
+          Action: [
+            "codecommit:Merge*", "codecommit:Post*", "codecommit:Update*", "codecommit:Get*", "codecommit:Test*", "codecommit:BatchGet*",
+            "codecommit:GitPull", "codecommit:Create*", "codecommit:Put*", "codecommit:GitPush", "codecommit:DeleteBranch",
+          ],
+          Resource: [arnOf("gearset")],
+        },
+      ],
+    };
+    const creds = await userWith(server.url, "gearset-broad", { inline: broad });
+    const main = (await call(server.url, "sdk", "GetBranch", { repositoryName: "gearset", branchName: "main" })).out.branch.commitId;
+    expect(await cli(creds, ["codecommit", "create-branch", "--repository-name", "gearset", "--branch-name", "broad", "--commit-id", main])).toBeUndefined();
+    expect(await cli(creds, ["codecommit", "delete-branch", "--repository-name", "gearset", "--branch-name", "broad"])).toBeUndefined();
+    expect(await cli(creds, ["codecommit", "update-repository-description", "--repository-name", "gearset", "--repository-description", "by gearset"])).toBeUndefined();
+    expect(await cli(creds, ["codecommit", "batch-get-repositories", "--repository-names", "gearset"])).toBeUndefined();
+    expect(await cli(creds, ["codecommit", "delete-repository", "--repository-name", "gearset"])).toBe("AccessDeniedException");
+    expect(await cli(creds, ["codecommit", "tag-resource", "--resource-arn", arnOf("gearset"), "--tags", "a=b"])).toBe("AccessDeniedException");
+    expect(await cli(creds, ["codecommit", "list-branches", "--repository-name", "gearset"])).toBe("AccessDeniedException");
+    expect(await cli(creds, ["codecommit", "get-repository", "--repository-name", "other"])).toBe("AccessDeniedException");
+    expect((await pushCommit(creds, "gearset", ["HEAD:refs/heads/broad-push"])).ok).toBe(true);
+  });
+});
+
+describe("Git Integration for Jira (seeds 001) with the AWS managed policies", () => {
+  it("AWSCodeCommitReadOnly lists, reads and clones, but cannot push or create branches", async () => {
+    const creds = await userWith(server.url, "jira-reader", { managed: [managed("AWSCodeCommitReadOnly")] });
+    expect(await cli(creds, ["codecommit", "list-repositories"])).toBeUndefined();
+    expect(await cli(creds, ["codecommit", "batch-get-repositories", "--repository-names", "jira", "other"])).toBeUndefined();
+    expect(await cli(creds, ["codecommit", "get-repository", "--repository-name", "jira"])).toBeUndefined();
+    expect((await canClone(creds, "jira")).ok).toBe(true);
+    const push = await pushCommit(creds, "jira", ["HEAD:refs/heads/reader"]);
+    expect(push.ok).toBe(false);
+    expect(push.stderr).toContain("is not authorized to perform: codecommit:GitPush");
+    const main = (await call(server.url, "sdk", "GetBranch", { repositoryName: "jira", branchName: "main" })).out.branch.commitId;
+    expect(await cli(creds, ["codecommit", "create-branch", "--repository-name", "jira", "--branch-name", "r", "--commit-id", main])).toBe("AccessDeniedException");
+  });
+
+  it("AWSCodeCommitPowerUser pushes and creates branches, but cannot delete repositories", async () => {
+    const creds = await userWith(server.url, "jira-power", { managed: [managed("AWSCodeCommitPowerUser")] });
+    expect((await pushCommit(creds, "jira", ["HEAD:refs/heads/power"])).ok).toBe(true);
+    const main = (await call(server.url, "sdk", "GetBranch", { repositoryName: "jira", branchName: "main" })).out.branch.commitId;
+    expect(await cli(creds, ["codecommit", "create-branch", "--repository-name", "jira", "--branch-name", "jira-made", "--commit-id", main])).toBeUndefined();
+    expect(await cli(creds, ["codecommit", "delete-branch", "--repository-name", "jira", "--branch-name", "jira-made"])).toBeUndefined();
+    expect(await cli(creds, ["codecommit", "delete-repository", "--repository-name", "jira"])).toBe("AccessDeniedException");
+    // its IAM statements: its own SSH keys and Git credentials, nobody else's
+    expect(await cli(creds, ["iam", "list-ssh-public-keys", "--user-name", "jira-power"])).toBeUndefined();
+    expect(await cli(creds, ["iam", "list-ssh-public-keys", "--user-name", "jira-reader"])).toBe("AccessDenied");
+  });
+});
+
+describe("branch protection (codecommit-wire.md §6)", () => {
+  const denyMain = {
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Effect: "Deny",
+        Action: [
+          "codecommit:GitPush", "codecommit:DeleteBranch", "codecommit:PutFile", "codecommit:MergeBranchesByFastForward",
+          "codecommit:MergeBranchesBySquash", "codecommit:MergeBranchesByThreeWay", "codecommit:MergePullRequestByFastForward",
+          "codecommit:MergePullRequestBySquash", "codecommit:MergePullRequestByThreeWay",
+        ],
+        Resource: arnOf("protected"),
+        Condition: { StringEqualsIfExists: { "codecommit:References": ["refs/heads/main"] }, Null: { "codecommit:References": "false" } },
+      },
+    ],
+  };
+
+  it("denies pushes to main to everyone but one group; other branches stay open; a refused push changes nothing", async () => {
+    const iam = iamClient(server.url);
+    await iam.send(new CreateGroupCommand({ GroupName: "developers" }));
+    await iam.send(new CreateGroupCommand({ GroupName: "release-managers" }));
+    for (const g of ["developers", "release-managers"]) await iam.send(new AttachGroupPolicyCommand({ GroupName: g, PolicyArn: managed("AWSCodeCommitPowerUser") }));
+    await iam.send(new PutGroupPolicyCommand({ GroupName: "developers", PolicyName: "protect-main", PolicyDocument: JSON.stringify(denyMain) }));
+    const dev = await userWith(server.url, "dev1", { groups: ["developers"] });
+    const lead = await userWith(server.url, "lead1", { groups: ["release-managers"] });
+    const before = (await call(server.url, "sdk", "GetBranch", { repositoryName: "protected", branchName: "main" })).out.branch.commitId;
+
+    expect((await pushCommit(dev, "protected", ["HEAD:refs/heads/feature"])).ok).toBe(true);
+    const denied = await pushCommit(dev, "protected", ["HEAD:refs/heads/main"]);
+    expect(denied.ok).toBe(false);
+    expect(denied.stderr).toContain("[remote rejected] HEAD -> main");
+    expect(denied.stderr).toContain(
+      `remote: error: User: arn:aws:iam::${ACCOUNT}:user/dev1 is not authorized to perform: codecommit:GitPush on resource: ${arnOf("protected")} with an explicit deny in an identity-based policy`,
+    );
+    // one push of two refs with one refused: neither moves
+    const both = await pushCommit(dev, "protected", ["HEAD:refs/heads/also-new", "HEAD:refs/heads/main"]);
+    expect(both.ok).toBe(false);
+    expect((await call(server.url, "sdk", "GetBranch", { repositoryName: "protected", branchName: "also-new" })).error).toBe("BranchDoesNotExistException");
+    expect((await call(server.url, "sdk", "GetBranch", { repositoryName: "protected", branchName: "main" })).out.branch.commitId).toBe(before);
+    // deleting main over the API is refused too (and DeleteBranch of other branches is not)
+    expect(await cli(dev, ["codecommit", "delete-branch", "--repository-name", "protected", "--branch-name", "feature"])).toBeUndefined();
+
+    expect((await pushCommit(lead, "protected", ["HEAD:refs/heads/main"])).ok).toBe(true);
+    expect((await call(server.url, "sdk", "GetBranch", { repositoryName: "protected", branchName: "main" })).out.branch.commitId).not.toBe(before);
+  });
+});
+
+describe("credentials for git", () => {
+  it("HTTPS Git credentials clone and push; deactivated or reset ones stop working at once", async () => {
+    const creds = await userWith(server.url, "https-user", { managed: [managed("AWSCodeCommitPowerUser")] });
+    const iam = iamClient(server.url);
+    const c = (await iam.send(new CreateServiceSpecificCredentialCommand({ UserName: "https-user", ServiceName: "codecommit.amazonaws.com" })))
+      .ServiceSpecificCredential!;
+    const url = (password: string) =>
+      `${server.url.replace("://", `://${encodeURIComponent(c.ServiceUserName!)}:${encodeURIComponent(password)}@`)}/v1/repos/gearset`;
+    const env = gitHome(creds, { helper: false });
+    expect((await git(["ls-remote", url(c.ServicePassword!)], { env })).code).toBe(0);
+    const work = await makeWorkRepo(env, { "https.txt": "via git credentials\n" });
+    expect((await git(["push", "-q", url(c.ServicePassword!), "main:refs/heads/https"], { cwd: work, env })).code).toBe(0);
+    const wrong = await git(["ls-remote", url("not-the-password")], { env });
+    expect(wrong.code).not.toBe(0);
+    expect(wrong.stderr).toContain("remote: The HTTPS Git credentials are not valid or not active.");
+
+    await iam.send(new UpdateServiceSpecificCredentialCommand({ UserName: "https-user", ServiceSpecificCredentialId: c.ServiceSpecificCredentialId, Status: "Inactive" }));
+    expect((await git(["ls-remote", url(c.ServicePassword!)], { env })).code).not.toBe(0);
+    await iam.send(new UpdateServiceSpecificCredentialCommand({ UserName: "https-user", ServiceSpecificCredentialId: c.ServiceSpecificCredentialId, Status: "Active" }));
+    expect((await git(["ls-remote", url(c.ServicePassword!)], { env })).code).toBe(0);
+    const reset = await iam.send(new ResetServiceSpecificCredentialCommand({ UserName: "https-user", ServiceSpecificCredentialId: c.ServiceSpecificCredentialId }));
+    expect((await git(["ls-remote", url(c.ServicePassword!)], { env })).code).not.toBe(0);
+    expect((await git(["ls-remote", url(reset.ServiceSpecificCredential!.ServicePassword!)], { env })).code).toBe(0);
+  });
+
+  it("a deactivated or deleted access key stops working at once, for the API and for git", async () => {
+    const creds = await userWith(server.url, "revoked", { managed: [managed("AWSCodeCommitReadOnly")] });
+    expect(await cli(creds, ["codecommit", "list-repositories"])).toBeUndefined();
+    expect((await canClone(creds, "gearset")).ok).toBe(true);
+    const iam = iamClient(server.url);
+    await iam.send(new UpdateAccessKeyCommand({ UserName: "revoked", AccessKeyId: creds.accessKeyId, Status: "Inactive" }));
+    expect(await cli(creds, ["codecommit", "list-repositories"])).toBe("UnrecognizedClientException");
+    expect((await canClone(creds, "gearset")).ok).toBe(false);
+    await iam.send(new UpdateAccessKeyCommand({ UserName: "revoked", AccessKeyId: creds.accessKeyId, Status: "Active" }));
+    expect(await cli(creds, ["codecommit", "list-repositories"])).toBeUndefined();
+    await iam.send(new DeleteAccessKeyCommand({ UserName: "revoked", AccessKeyId: creds.accessKeyId }));
+    expect(await cli(creds, ["codecommit", "list-repositories"])).toBe("UnrecognizedClientException");
+  });
+});
+
+describe("the bootstrap identity", () => {
+  it("is the IAM user admin with AdministratorAccess attached", async () => {
+    const r = await aws(server.url, ["iam", "list-attached-user-policies", "--user-name", "admin"]);
+    expect(r.json.AttachedPolicies).toEqual([{ PolicyName: "AdministratorAccess", PolicyArn: managed("AdministratorAccess") }]);
+    const me = await aws(server.url, ["sts", "get-caller-identity"]);
+    expect(me.json).toMatchObject({ Account: ACCOUNT, Arn: `arn:aws:iam::${ACCOUNT}:user/admin` });
+    expect(me.json.UserId).toMatch(/^AIDA/);
+    expect(ADMIN.accessKeyId).toBe("AKIAIOSFODNN7EXAMPLE");
+  });
+});

@@ -1,0 +1,129 @@
+import { AttachRolePolicyCommand, CreateRoleCommand } from "@aws-sdk/client-iam";
+import { AssumeRoleCommand, GetCallerIdentityCommand, GetSessionTokenCommand, STSClient } from "@aws-sdk/client-sts";
+import Database from "better-sqlite3";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { gitPassword } from "../../src/transport/git-auth.js";
+import { call } from "../helpers/api.js";
+import { aws, cliErrorCode, git, gitHome, gitOk, makeWorkRepo, type Creds } from "../helpers/clients.js";
+import { iamClient, managed, userWith } from "../helpers/iam.js";
+import { startServer, tmpDir, type ServerHandle } from "../helpers/server.js";
+
+let server: ServerHandle;
+const ACCOUNT = "000000000000";
+const sts = (creds: Creds) => new STSClient({ endpoint: server.url, region: "us-east-1", credentials: creds, maxAttempts: 1 });
+
+beforeAll(async () => {
+  server = await startServer();
+  await call(server.url, "sdk", "CreateRepository", { repositoryName: "temp" });
+  const env = gitHome();
+  const work = await makeWorkRepo(env);
+  await gitOk(["push", "-q", `${server.url}/v1/repos/temp`, "main"], { cwd: work, env });
+});
+afterAll(async () => {
+  await server?.stop();
+});
+
+function gitTimestamp(): string {
+  return new Date().toISOString().replace(/[-:]/g, "").slice(0, 15);
+}
+
+describe("STS", () => {
+  it("GetCallerIdentity says who the caller is (CLI v2 and SDK)", async () => {
+    const creds = await userWith(server.url, "who", {});
+    const cli = await aws(server.url, ["sts", "get-caller-identity"], { creds });
+    expect(cli.json).toMatchObject({ Account: ACCOUNT, Arn: `arn:aws:iam::${ACCOUNT}:user/who` });
+    const sdk = await sts(creds).send(new GetCallerIdentityCommand({}));
+    expect(sdk.UserId).toBe(cli.json.UserId);
+  });
+
+  it("GetSessionToken issues ASIA credentials with a token, good for the API and for git (KEY%TOKEN)", async () => {
+    const creds = await userWith(server.url, "temp-user", { managed: [managed("AWSCodeCommitPowerUser")] });
+    const r = await aws(server.url, ["sts", "get-session-token", "--duration-seconds", "900"], { creds });
+    expect(r.code).toBe(0);
+    const c = r.json.Credentials;
+    expect(c.AccessKeyId).toMatch(/^ASIA[A-Z2-7]{16}$/);
+    expect(c.SecretAccessKey).toHaveLength(40);
+    expect(Date.parse(c.Expiration) - Date.now()).toBeGreaterThan(890_000);
+    const temp = { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken };
+    expect((await aws(server.url, ["sts", "get-caller-identity"], { creds: temp })).json.Arn).toBe(`arn:aws:iam::${ACCOUNT}:user/temp-user`);
+    expect((await aws(server.url, ["codecommit", "list-repositories"], { creds: temp })).code).toBe(0);
+    // without the token, or with another, the key is refused
+    expect(cliErrorCode(await aws(server.url, ["codecommit", "list-repositories"], { creds: { ...temp, sessionToken: undefined } }))).toBe(
+      "UnrecognizedClientException",
+    );
+    // git through the credential helper: user name KEY%TOKEN
+    const env = gitHome(temp);
+    const dir = tmpDir("tempclone");
+    await gitOk(["clone", "-q", `${server.url}/v1/repos/temp`, dir], { env });
+    await gitOk(["commit", "-q", "--allow-empty", "-m", "from a session"], { cwd: dir, env });
+    await gitOk(["push", "-q", "origin", "HEAD:refs/heads/from-session"], { cwd: dir, env });
+    // git-remote-codecommit's form: the token URL-encoded in the user name
+    const host = new URL(server.url).host;
+    const pw = gitPassword(temp.secretAccessKey, gitTimestamp(), "us-east-1", host, "/v1/repos/temp");
+    const user = encodeURIComponent(`${temp.accessKeyId}%${temp.sessionToken}`);
+    expect(temp.sessionToken).toMatch(/[/+=]/);
+    const grc = await git(["ls-remote", `http://${user}:${pw}@${host}/v1/repos/temp`], { env: gitHome(temp, { helper: false }) });
+    expect(grc.stderr).toBe("");
+    expect(grc.code).toBe(0);
+    // and session credentials cannot make more session credentials
+    await expect(sts(temp).send(new GetSessionTokenCommand({}))).rejects.toMatchObject({ name: "AccessDenied" });
+  });
+
+  it("AssumeRole: the trust policy and the caller's policy decide; the session has the role's permissions", async () => {
+    const iam = iamClient(server.url);
+    const trust = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` }, Action: "sts:AssumeRole" }] };
+    const role = await iam.send(new CreateRoleCommand({ RoleName: "reader", AssumeRolePolicyDocument: JSON.stringify(trust) }));
+    await iam.send(new AttachRolePolicyCommand({ RoleName: "reader", PolicyArn: managed("AWSCodeCommitReadOnly") }));
+    const may = await userWith(server.url, "assumer", {
+      inline: { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "sts:AssumeRole", Resource: role.Role!.Arn }] },
+    });
+    const mayNot = await userWith(server.url, "not-assumer", {});
+
+    const cli = await aws(server.url, ["sts", "assume-role", "--role-arn", role.Role!.Arn!, "--role-session-name", "ci-run"], { creds: may });
+    expect(cli.code).toBe(0);
+    expect(cli.json.AssumedRoleUser.Arn).toBe(`arn:aws:sts::${ACCOUNT}:assumed-role/reader/ci-run`);
+    expect(cli.json.AssumedRoleUser.AssumedRoleId).toMatch(/^AROA[A-Z2-7]{17}:ci-run$/);
+    const c = cli.json.Credentials;
+    const session = { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken };
+    expect((await aws(server.url, ["sts", "get-caller-identity"], { creds: session })).json.Arn).toBe(`arn:aws:sts::${ACCOUNT}:assumed-role/reader/ci-run`);
+    expect((await aws(server.url, ["codecommit", "list-repositories"], { creds: session })).code).toBe(0);
+    const del = await aws(server.url, ["codecommit", "delete-repository", "--repository-name", "temp"], { creds: session });
+    expect(cliErrorCode(del)).toBe("AccessDeniedException");
+    expect(del.stderr).toContain(`User: arn:aws:sts::${ACCOUNT}:assumed-role/reader/ci-run is not authorized to perform: codecommit:DeleteRepository`);
+    const env = gitHome(session);
+    expect((await git(["clone", "-q", `${server.url}/v1/repos/temp`, tmpDir("rolec")], { env })).code).toBe(0);
+
+    await expect(sts(mayNot).send(new AssumeRoleCommand({ RoleArn: role.Role!.Arn, RoleSessionName: "nope" }))).rejects.toMatchObject({ name: "AccessDenied" });
+
+    // a session policy narrows the session further
+    const narrowed = await sts(may).send(
+      new AssumeRoleCommand({
+        RoleArn: role.Role!.Arn,
+        RoleSessionName: "narrow",
+        Policy: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "codecommit:GetRepository", Resource: "*" }] }),
+      }),
+    );
+    const n = narrowed.Credentials!;
+    const nc = { accessKeyId: n.AccessKeyId!, secretAccessKey: n.SecretAccessKey!, sessionToken: n.SessionToken! };
+    expect((await aws(server.url, ["codecommit", "get-repository", "--repository-name", "temp"], { creds: nc })).code).toBe(0);
+    expect(cliErrorCode(await aws(server.url, ["codecommit", "list-repositories"], { creds: nc }))).toBe("AccessDeniedException");
+  });
+
+  it("temporary credentials expire when they say", async () => {
+    const creds = await userWith(server.url, "expiring", { managed: [managed("AWSCodeCommitReadOnly")] });
+    const t = (await sts(creds).send(new GetSessionTokenCommand({ DurationSeconds: 900 }))).Credentials!;
+    const temp = { accessKeyId: t.AccessKeyId!, secretAccessKey: t.SecretAccessKey!, sessionToken: t.SessionToken! };
+    expect((await aws(server.url, ["codecommit", "list-repositories"], { creds: temp })).code).toBe(0);
+    // fifteen minutes are long for a test: move the expiry into the past while the server is down
+    await server.stop();
+    const db = new Database(path.join(server.dataDir, "headwater.db"));
+    db.prepare("update sts_sessions set expires_at = ? where access_key_id = ?").run(Date.now() - 1000, temp.accessKeyId);
+    db.close();
+    server = await startServer({ dataDir: server.dataDir });
+    expect(cliErrorCode(await aws(server.url, ["codecommit", "list-repositories"], { creds: temp }))).toBe("ExpiredTokenException");
+    const r = await git(["ls-remote", `${server.url}/v1/repos/temp`], { env: gitHome(temp) });
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain("remote: The temporary credentials have expired.");
+  });
+});
