@@ -19,7 +19,8 @@ export function refusalReport(commands: PushCommand[], capabilities: string[], r
   const bands = capabilities.includes("side-band-64k") ? 65515 : capabilities.includes("side-band") ? 995 : 0;
   if (!bands) return body;
   const out: Buffer[] = [];
-  if (!capabilities.includes("quiet")) out.push(sideband(2, `error: ${message}\n`));
+  // errors go to band 2 even under `quiet` (which only silences progress), as receive-pack does
+  out.push(sideband(2, `error: ${message}\n`));
   for (let i = 0; i < body.length; i += bands) out.push(sideband(1, body.subarray(i, i + bands)));
   out.push(FLUSH);
   return Buffer.concat(out);

@@ -251,7 +251,13 @@ describe.each<ClientKind>(["cli", "sdk"])("IAM with the %s", (client) => {
     });
     expect(sim.error).toBeUndefined();
     expect(sim.out.EvaluationResults.map((r: { EvalDecision: string }) => r.EvalDecision)).toEqual(["allowed", "implicitDeny", "allowed"]);
-    expect(sim.out.EvaluationResults[0].MatchedStatements[0]).toMatchObject({ SourcePolicyId: "AWSCodeCommitReadOnly", SourcePolicyType: "aws-managed" });
+    // the user's inline "read" policy (codecommit:Get*) matches too; each is reported with its type
+    expect(sim.out.EvaluationResults[0].MatchedStatements).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ SourcePolicyId: "AWSCodeCommitReadOnly", SourcePolicyType: "aws-managed" }),
+        expect.objectContaining({ SourcePolicyId: "read", SourcePolicyType: "user" }),
+      ]),
+    );
     const custom = await iam(client, "SimulateCustomPolicy", {
       PolicyInputList: [JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "codecommit:*", Resource: "*", Condition: { IpAddress: { "aws:SourceIp": "10.0.0.0/8" } } }] })],
       ActionNames: ["codecommit:GetBranch"],

@@ -54,7 +54,10 @@ export async function callService(
       return { out };
     } catch (e) {
       const err = e as { name: string; message: string };
-      return { error: err.name, message: err.message };
+      // the SDK names a modeled query error by its class (EntityAlreadyExistsException for the
+      // wire code EntityAlreadyExists): back to the wire code, so both clients compare alike
+      const code = service === "codecommit" ? err.name : err.name.replace(/Exception$/, "");
+      return { error: code, message: err.message };
     }
   }
   const r = await aws(endpoint, [service, cliName(op), "--cli-input-json", JSON.stringify(input)], { creds });

@@ -116,7 +116,7 @@ export async function createPolicy(
   const document = v.policyDocument(input.document);
   const description = v.description(input.description, 1000);
   const tags = validateTags(input.tags);
-  checkPolicyDocument(document, "identity");
+  checkPolicyDocument(document, "managed");
   checkSize(document, MAX_MANAGED_POLICY_SIZE, "PolicySize");
   const taken = await deps.db.selectFrom("iam_policies").select("arn").where(sql`lower(name)`, "=", name.toLowerCase()).executeTakeFirst();
   if (taken) throw v.alreadyExists(`A policy called ${name} already exists. Duplicate names are not allowed.`);
@@ -192,7 +192,7 @@ export async function deletePolicy(deps: IamDeps, arnInput: unknown): Promise<vo
 export async function createPolicyVersion(deps: IamDeps, arnInput: unknown, docInput: unknown, setAsDefault: boolean): Promise<PolicyVersion> {
   const row = await requireCustomerPolicy(deps, arnInput);
   const document = v.policyDocument(docInput);
-  checkPolicyDocument(document, "identity");
+  checkPolicyDocument(document, "managed");
   checkSize(document, MAX_MANAGED_POLICY_SIZE, "PolicySize");
   const versions = await deps.db.selectFrom("iam_policy_versions").select("version_id").where("policy_arn", "=", row.arn).execute();
   if (versions.length >= MAX_POLICY_VERSIONS) {

@@ -1,18 +1,14 @@
 import { ServiceError } from "../../errors.js";
+import { parsePolicy, type PolicyKind } from "./policy/index.js";
 import { policySize } from "./validate.js";
 
-export type DocumentKind = "identity" | "trust";
-
 /**
- * Checks a policy document before it is stored: JSON, grammar and semantics, with a reason a
- * person can act on (MalformedPolicyDocument).
+ * Checks a policy document before it is stored: JSON, grammar and semantics, by the same parser
+ * that compiles it for evaluation, so a stored policy always evaluates. Refusals are
+ * MalformedPolicyDocument with a reason a person can act on.
  */
-export function checkPolicyDocument(doc: string, _kind: DocumentKind): void {
-  try {
-    JSON.parse(doc);
-  } catch {
-    throw new ServiceError("MalformedPolicyDocument", "This policy contains invalid Json");
-  }
+export function checkPolicyDocument(doc: string, kind: PolicyKind): void {
+  parsePolicy(doc, { kind });
 }
 
 export function checkSize(doc: string, max: number, what: string): void {
