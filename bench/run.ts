@@ -7,6 +7,7 @@ import os from "node:os";
 import path from "node:path";
 import { CodeCommitClient, CreateBranchCommand, CreateRepositoryCommand, GetBranchCommand } from "@aws-sdk/client-codecommit";
 import { ADMIN, ROOT, startServer } from "../test/helpers/server.js";
+import { AttachUserPolicyCommand, CreateAccessKeyCommand, CreatePolicyCommand, CreateUserCommand, IAMClient } from "@aws-sdk/client-iam";
 import { benchApi, type ApiResult } from "./api.js";
 import { benchGitTransfer, headwaterUrl } from "./git-transfer.js";
 import { run } from "./lib/gen-repo.js";
@@ -70,6 +71,43 @@ if (!only || only === "api") {
     for (const r of results) say(`| ${r.operation} | **${Math.round(r.requestsPerSecond)}** | ${r.p50ms} ms | ${r.p99ms} ms | ${r.errors + r.non2xx} |`);
     say();
     say("ListRepositories returns the account's 50 repositories. Target: at least 2,000 signed requests per second.");
+    say();
+
+    // Authorization cost: the same GetBranch as a user with ten attached policies.
+    const iam = new IAMClient({ endpoint: server.url, region: "us-east-1", credentials: ADMIN });
+    await iam.send(new CreateUserCommand({ UserName: "ten-policies" }));
+    for (let i = 0; i < 10; i++) {
+      const doc = {
+        Version: "2012-10-17",
+        Statement: [
+          { Effect: "Allow", Action: [`codecommit:Get*`, `codecommit:List*`], Resource: `arn:aws:codecommit:us-east-1:000000000000:api-${String(i).padStart(2, "0")}` },
+          { Effect: "Deny", Action: "codecommit:DeleteRepository", Resource: "*", Condition: { StringNotEquals: { "aws:username": "nobody" } } },
+        ],
+      };
+      const p = await iam.send(new CreatePolicyCommand({ PolicyName: `p${i}`, PolicyDocument: JSON.stringify(doc) }));
+      await iam.send(new AttachUserPolicyCommand({ UserName: "ten-policies", PolicyArn: p.Policy!.Arn }));
+    }
+    const key = (await iam.send(new CreateAccessKeyCommand({ UserName: "ten-policies" }))).AccessKey!;
+    const user = { accessKeyId: key.AccessKeyId!, secretAccessKey: key.SecretAccessKey! };
+    const input = { repositoryName: "api-00", branchName: "feature" };
+    const rounds: Array<{ admin: ApiResult; user: ApiResult }> = [];
+    for (let i = 0; i < 3; i++) {
+      rounds.push({
+        admin: await benchApi(server, "GetBranch", input, { seconds: quick ? 3 : 8, connections: 16 }),
+        user: await benchApi(server, "GetBranch", input, { seconds: quick ? 3 : 8, connections: 16, creds: user }),
+      });
+    }
+    const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+    const adminRps = med(rounds.map((r) => r.admin.requestsPerSecond));
+    const userRps = med(rounds.map((r) => r.user.requestsPerSecond));
+    say(`### Authorization cost (GetBranch, alternating runs, median of 3)`);
+    say();
+    say("| caller | requests/s | cost per request vs. administrator |");
+    say("|---|---|---|");
+    say(`| administrator (AdministratorAccess) | ${Math.round(adminRps)} | 1.00× |`);
+    say(`| user with 10 attached customer policies | ${Math.round(userRps)} | **${fmt(adminRps / userRps)}×** |`);
+    say();
+    say("Target: at most 1.10× (10% more per request).");
     say();
   } finally {
     await server.stop();
