@@ -67,33 +67,9 @@ export async function callService(
   return { out: r.json ?? {} };
 }
 
-/**
- * Calls one CodeCommit operation with either client, the same input for both: the SDK's
- * <Op>Command, or `aws codecommit <op> --cli-input-json`. Errors come back as their code.
- */
-export async function call(
-  endpoint: string,
-  client: ClientKind,
-  op: string,
-  input: Record<string, unknown>,
-  creds: Creds = ADMIN,
-): Promise<CallResult> {
-  if (client === "sdk") {
-    const Command = (CC as unknown as Record<string, new (i: unknown) => unknown>)[`${op}Command`];
-    if (!Command) throw new Error(`no SDK command for ${op}`);
-    try {
-      const { $metadata: _, ...out } = (await codecommit(endpoint, creds).send(new Command(input) as never)) as Record<string, unknown>;
-      return { out };
-    } catch (e) {
-      const err = e as { name: string; message: string };
-      return { error: err.name, message: err.message };
-    }
-  }
-  const r = await aws(endpoint, ["codecommit", kebab(op), "--cli-input-json", JSON.stringify(input)], { creds });
-  if (r.code !== 0) {
-    return { error: cliErrorCode(r) ?? `exit ${r.code}: ${r.stderr.trim()}`, message: r.stderr.trim() };
-  }
-  return { out: r.json ?? {} };
+/** Calls one CodeCommit operation with either client (see callService). */
+export function call(endpoint: string, client: ClientKind, op: string, input: Record<string, unknown>, creds: Creds = ADMIN): Promise<CallResult> {
+  return callService("codecommit", endpoint, client, op, input, creds);
 }
 
 /** Epoch seconds from either client's rendering of a timestamp. */

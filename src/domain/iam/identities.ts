@@ -128,6 +128,30 @@ export class IdentityStore {
     };
   }
 
+  /** Makes the pair the administrator's only bootstrap key (and the only key with that ID). */
+  private async replaceBootstrapKey(accessKeyId: string, secretAccessKey: string): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      await trx
+        .deleteFrom("access_keys")
+        .where((eb) => eb.or([eb.and([eb("user_name", "=", ADMIN_USER), eb("bootstrap", "=", 1)]), eb("id", "=", accessKeyId)]))
+        .execute();
+      await trx
+        .insertInto("access_keys")
+        .values({
+          id: accessKeyId,
+          user_name: ADMIN_USER,
+          secret_sealed: this.box.seal(secretAccessKey),
+          status: "Active",
+          created_at: Date.now(),
+          last_used_at: null,
+          last_used_service: null,
+          last_used_region: null,
+          bootstrap: 1,
+        })
+        .execute();
+    });
+  }
+
   /** The principal of an IAM user by name (HTTPS Git credentials authenticate as their user). */
   async userPrincipal(name: string): Promise<Principal | null> {
     const u = await this.db.selectFrom("iam_users").select(["id", "name", "arn"]).where("name", "=", name).executeTakeFirst();
@@ -170,37 +194,9 @@ export class IdentityStore {
 
     if (fromEnv) {
       const same = current.find((k) => k.id === fromEnv.accessKeyId);
-      await this.db.transaction().execute(async (trx) => {
-        await trx
-          .deleteFrom("access_keys")
-          .where("user_name", "=", ADMIN_USER)
-          .where("bootstrap", "=", 1)
-          .where("id", "!=", fromEnv.accessKeyId)
-          .execute();
-        if (same) {
-          await trx
-            .updateTable("access_keys")
-            .set({ secret_sealed: this.box.seal(fromEnv.secretAccessKey), status: "Active" })
-            .where("id", "=", same.id)
-            .execute();
-        } else {
-          await trx.deleteFrom("access_keys").where("id", "=", fromEnv.accessKeyId).execute();
-          await trx
-            .insertInto("access_keys")
-            .values({
-              id: fromEnv.accessKeyId,
-              user_name: ADMIN_USER,
-              secret_sealed: this.box.seal(fromEnv.secretAccessKey),
-              status: "Active",
-              created_at: Date.now(),
-              last_used_at: null,
-              last_used_service: null,
-              last_used_region: null,
-              bootstrap: 1,
-            })
-            .execute();
-        }
-      });
+      if (!same || current.length > 1 || this.box.open(same.secret_sealed) !== fromEnv.secretAccessKey) {
+        await this.replaceBootstrapKey(fromEnv.accessKeyId, fromEnv.secretAccessKey);
+      }
       return { accessKeyId: fromEnv.accessKeyId, generated: false };
     }
 
@@ -209,23 +205,7 @@ export class IdentityStore {
     }
     const accessKeyId = iamId("AKIA");
     const secretAccessKey = newSecretAccessKey();
-    await this.db.transaction().execute(async (trx) => {
-      await trx.deleteFrom("access_keys").where("user_name", "=", ADMIN_USER).where("bootstrap", "=", 1).execute();
-      await trx
-        .insertInto("access_keys")
-        .values({
-          id: accessKeyId,
-          user_name: ADMIN_USER,
-          secret_sealed: this.box.seal(secretAccessKey),
-          status: "Active",
-          created_at: Date.now(),
-          last_used_at: null,
-          last_used_service: null,
-          last_used_region: null,
-          bootstrap: 1,
-        })
-        .execute();
-    });
+    await this.replaceBootstrapKey(accessKeyId, secretAccessKey);
     fs.mkdirSync(dataDir, { recursive: true });
     const body = JSON.stringify(
       { userName: ADMIN_USER, accessKeyId, secretAccessKey, arn: this.userArn(ADMIN_USER) },
