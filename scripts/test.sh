@@ -8,6 +8,7 @@ need=()
 [ -x /usr/bin/aws ] || need+=(awscli)          # the AWS CLI v2 (Debian's package)
 command -v git >/dev/null || need+=(git)
 command -v ssh >/dev/null || need+=(openssh-client)
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)  # tests start their own server
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "The tests need these Debian packages: ${need[*]}. Install them (or run as root)." >&2
