@@ -100,13 +100,19 @@ describe.each<ClientKind>(["cli", "sdk"])("IAM with the %s", (client) => {
     const big = { Version: "2012-10-17", Statement: Array.from({ length: 40 }, (_, i) => ({ Effect: "Allow", Action: `codecommit:GetRepository`, Resource: `arn:aws:codecommit:us-east-1:${ACCOUNT}:repository-number-${i}` })) };
     const tooBig = await iam(client, "PutUserPolicy", { UserName: u, PolicyName: "big", PolicyDocument: JSON.stringify(big) });
     expect(tooBig.error).toBe("LimitExceeded");
-    for (const [type, name] of [["Group", g], ["Role", undefined]] as const) {
-      if (!name) continue;
+    const role = `inline-role-${client}`;
+    await iam(client, "CreateRole", {
+      RoleName: role,
+      AssumeRolePolicyDocument: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` }, Action: "sts:AssumeRole" }] }),
+    });
+    for (const [type, name] of [["Group", g], ["Role", role]] as const) {
       await iam(client, `Put${type}Policy`, { [`${type}Name`]: name, PolicyName: "p", PolicyDocument: JSON.stringify(POLICY) });
       expect(doc((await iam(client, `Get${type}Policy`, { [`${type}Name`]: name, PolicyName: "p" })).out.PolicyDocument)).toEqual(POLICY);
       expect((await iam(client, `List${type}Policies`, { [`${type}Name`]: name })).out.PolicyNames).toEqual(["p"]);
       await iam(client, `Delete${type}Policy`, { [`${type}Name`]: name, PolicyName: "p" });
+      expect((await iam(client, `Get${type}Policy`, { [`${type}Name`]: name, PolicyName: "p" })).error).toBe("NoSuchEntity");
     }
+    await iam(client, "DeleteRole", { RoleName: role });
   });
 
   it("creates managed policies with versions, attaches and detaches them", async () => {

@@ -11,7 +11,7 @@ import {
 import fs from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { call } from "../helpers/api.js";
+import { call, callService } from "../helpers/api.js";
 import { aws, cliErrorCode, git, gitHome, gitOk, makeWorkRepo, type Creds } from "../helpers/clients.js";
 import { iamClient, managed, userWith } from "../helpers/iam.js";
 import { ADMIN, startServer, tmpDir, type ServerHandle } from "../helpers/server.js";
@@ -227,6 +227,13 @@ describe("credentials for git", () => {
   it("a deactivated or deleted access key stops working at once, for the API and for git", async () => {
     const creds = await userWith(server.url, "revoked", { managed: [managed("AWSCodeCommitReadOnly")] });
     expect(await cli(creds, ["codecommit", "list-repositories"])).toBeUndefined();
+    // the key's last use is recorded (GetAccessKeyLastUsed)
+    let last;
+    for (let i = 0; i < 20 && !last?.AccessKeyLastUsed?.LastUsedDate; i++) {
+      last = (await callService("iam", server.url, "sdk", "GetAccessKeyLastUsed", { AccessKeyId: creds.accessKeyId })).out;
+      if (!last?.AccessKeyLastUsed?.LastUsedDate) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(last.AccessKeyLastUsed).toMatchObject({ ServiceName: "codecommit", Region: "us-east-1" });
     expect((await canClone(creds, "gearset")).ok).toBe(true);
     const iam = iamClient(server.url);
     await iam.send(new UpdateAccessKeyCommand({ UserName: "revoked", AccessKeyId: creds.accessKeyId, Status: "Inactive" }));
