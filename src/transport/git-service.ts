@@ -31,8 +31,6 @@ export interface GitAuthorizer {
 /** git-upload-archive (`git archive --remote`) is served over SSH only, as git serves it. */
 export type GitService = "git-upload-pack" | "git-receive-pack" | "git-upload-archive";
 
-const ZERO_OID = "0".repeat(40);
-
 /** What to do with a push once its commands are known (see GitServing.receiveCommands). */
 export type PushPlan =
   | {
@@ -40,8 +38,6 @@ export type PushPlan =
       commands: PushCommand[];
       /** the receive-pack report that refuses every ref and says why; empty if the client asked for none */
       report: Buffer;
-      /** whether the client sends a pack after the commands (read and discard it before answering) */
-      packFollows: boolean;
     }
   | {
       refused: false;
@@ -141,7 +137,6 @@ export class GitServing {
         refused: true,
         commands,
         report: refusalReport(commands, capabilities, refused.ref, refused.message),
-        packFollows: commands.some((c) => c.newOid !== ZERO_OID),
       };
     }
     const intent = commands.length ? await this.beginPush(caller, repo, commands) : undefined;

@@ -462,19 +462,21 @@ export class SshGitServer {
         return;
       }
       if (plan.refused) {
-        // receive-pack gets no commands and exits without touching anything; the client's pack
-        // (if one follows) is read and dropped, then the refusal goes where git's report would
+        // receive-pack gets no commands and exits without touching anything (and without a word);
+        // the refusal goes where its report would. It is sent at once: git reads it after sending
+        // its pack and closing its end, other clients (JGit) read it and then hang up. Until one
+        // of those, the client's input (its pack) is read and dropped.
         child.stdin!.end(FLUSH);
-        if (plan.packFollows && !channel.readableEnded) {
+        await exited;
+        conn.onGone.delete(kill);
+        if (plan.report.length) channel.write(plan.report);
+        if (!channel.readableEnded) {
           await new Promise<void>((resolve) => {
             channel.once("end", resolve);
             channel.once("close", resolve);
             channel.resume();
           });
         }
-        await exited;
-        conn.onGone.delete(kill);
-        if (plan.report.length) channel.write(plan.report);
         this.finish(channel, 0);
         return;
       }

@@ -57,6 +57,48 @@ async function sshUser(
   return { creds, key, keyId, env: sshGitEnv(key, known) };
 }
 
+/**
+ * A receive-pack conversation through ssh2's client that, like JGit, sends its commands and pack
+ * and then waits for the report without closing its end. Resolves with what came back in 10 s.
+ */
+async function rawPush(u: { keyId: string; key: KeyPair }, repo: string, commands: string[], pack: Buffer): Promise<string> {
+  const client = new ssh2.Client();
+  await new Promise<void>((resolve, reject) => {
+    client.on("ready", () => resolve()).on("error", reject);
+    client.connect({ host: "127.0.0.1", port: server.sshPort, username: u.keyId, privateKey: fs.readFileSync(u.key.file), hostVerifier: () => true });
+  });
+  try {
+    const channel = await new Promise<ssh2.ClientChannel>((resolve, reject) =>
+      client.exec(`git-receive-pack '/v1/repos/${repo}'`, (err, ch) => (err ? reject(err) : resolve(ch))),
+    );
+    const received: Buffer[] = [];
+    let advertised = false;
+    return await new Promise<string>((resolve) => {
+      const done = () => resolve(Buffer.concat(received).toString("latin1"));
+      const timer = setTimeout(done, 10_000);
+      channel.on("data", (d: Buffer) => {
+        if (!advertised) {
+          // the advertisement ends with a flush; then the commands and the pack go out
+          if (!d.toString("latin1").endsWith("0000")) return;
+          advertised = true;
+          const pkt = (line: string) => Buffer.concat([Buffer.from((line.length + 4).toString(16).padStart(4, "0")), Buffer.from(line)]);
+          const lines = commands.map((c, i) => pkt(i === 0 ? `${c}\0report-status side-band-64k\n` : `${c}\n`));
+          channel.write(Buffer.concat([...lines, Buffer.from("0000"), pack]));
+          return;
+        }
+        received.push(d);
+        // the report ends with a flush inside band 1, then a flush of the side band
+        if (Buffer.concat(received).toString("latin1").endsWith("0000")) {
+          clearTimeout(timer);
+          done();
+        }
+      });
+    });
+  } finally {
+    client.end();
+  }
+}
+
 function events(dataDir: string): Array<{ source: string; actor_arn: string; refs: string; repository_name: string }> {
   const db = new Database(path.join(dataDir, "headwater.db"), { readonly: true });
   try {
@@ -393,6 +435,13 @@ describe("authorization: the same rules and words as HTTPS", () => {
     const del = await git(["push", "origin", ":refs/heads/main"], { cwd: dir, env: dev.env });
     expect(del.code).not.toBe(0);
     expect(del.stderr).toContain("[remote rejected] main");
+    // a client that reads the report before it hangs up (JGit does; git closes its end first)
+    // gets the refusal at once too
+    const head = (await gitOk(["rev-parse", "HEAD"], { cwd: dir, env: dev.env })).trim();
+    const pack = execFileSync("git", ["pack-objects", "--stdout", "--revs", "-q"], { cwd: dir, input: `${head}\n^${before}\n` });
+    const reply = await rawPush(dev, "protected", [`${before} ${head} refs/heads/main`], pack);
+    expect(reply).toContain("ng refs/heads/main User: ");
+    expect(reply).toContain("with an explicit deny in an identity-based policy");
     expect(await branchTip(server, "protected", "also-new")).toBeUndefined();
     expect(await branchTip(server, "protected", "main")).toBe(before);
     // only the feature push was recorded
