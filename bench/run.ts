@@ -1,6 +1,7 @@
 /**
  * `npm run bench`: every benchmark, in one run, printed as the markdown bench/RESULTS.md keeps.
- * Options: --quick (a smaller repository, fewer runs), --only=git|api.
+ * Options: --quick (a smaller repository, fewer runs), --only=git|ssh|api, --ssh-ciphers (the SSH
+ * section also times clones per cipher).
  */
 import fs from "node:fs";
 import os from "node:os";
@@ -10,6 +11,7 @@ import { ADMIN, ROOT, startServer } from "../test/helpers/server.js";
 import { AttachUserPolicyCommand, CreateAccessKeyCommand, CreatePolicyCommand, CreateUserCommand, IAMClient } from "@aws-sdk/client-iam";
 import { benchApi, type ApiResult } from "./api.js";
 import { benchGitTransfer, headwaterUrl } from "./git-transfer.js";
+import { benchSsh } from "./ssh.js";
 import { run } from "./lib/gen-repo.js";
 import { fmt } from "./lib/stats.js";
 
@@ -44,6 +46,38 @@ if (!only || only === "git") {
   say();
   say("Clone and push of everything; fetch of the last 200 commits into a clone that has the rest. Target: clone within 1.3× of git http-backend.");
   say();
+}
+
+if (!only || only === "ssh") {
+  const commits = quick ? 2000 : 20000;
+  const megabytes = quick ? 10 : 100;
+  const runs = quick ? 1 : 3;
+  const t = await benchSsh(path.join(work, quick ? "quick" : "full"), { commits, megabytes, runs, cipherTable: args.includes("--ssh-ciphers") });
+  say(`### Git over SSH: ${t.repo.commits} commits, ${fmt(t.repo.packedMB, 0)} MB packed (median of ${t.runs})`);
+  say();
+  say("| operation | OpenSSH sshd | Headwater SSH | Headwater HTTP | Headwater SSH ÷ OpenSSH | Headwater SSH ÷ HTTP |");
+  say("|---|---|---|---|---|---|");
+  for (const [op, s] of Object.entries(t.seconds)) {
+    const o = s["openssh-sshd"]!;
+    const h = s["headwater-ssh"]!;
+    const w = s["headwater-http"]!;
+    say(`| ${op} | ${fmt(o)} s | ${fmt(h)} s | ${fmt(w)} s | **${fmt(h / o)}×** | ${fmt(h / w)}× |`);
+  }
+  say();
+  say(
+    "Same OpenSSH client and options for both SSH servers, the key exchange pinned to curve25519-sha256 for clone, fetch and push; " +
+      `with the client's defaults OpenSSH sshd negotiates ${t.negotiated["openssh-sshd"]} and Headwater ${t.negotiated["headwater-ssh"]} (the last row, median of 5 ls-remotes per run). ` +
+      `Clone (bare) and push of everything; fetch of the last 200 commits into a clone that has the rest; ${t.sshdNote}. Target: within 1.3× of OpenSSH.`,
+  );
+  say();
+  if (t.ciphers) {
+    say("| clone with cipher | OpenSSH sshd | Headwater SSH | ratio |");
+    say("|---|---|---|---|");
+    for (const [cipher, s] of Object.entries(t.ciphers)) {
+      say(`| ${cipher} | ${fmt(s["openssh-sshd"]!)} s | ${fmt(s["headwater-ssh"]!)} s | ${fmt(s["headwater-ssh"]! / s["openssh-sshd"]!)}× |`);
+    }
+    say();
+  }
 }
 
 if (!only || only === "api") {

@@ -28,10 +28,14 @@ import { loadTls } from "./tls.js";
 import { iamGitAuthorizer } from "./transport/git-authorizer.js";
 import { GitServing } from "./transport/git-service.js";
 import { smartHttpPlugin } from "./transport/smart-http.js";
+import { SshGitServer } from "./transport/ssh.js";
+import { ensureHostKeys } from "./transport/ssh-host-keys.js";
 
 export const VERSION = "0.1.0";
 /** Largest API request body: CodeCommit's 7 MB of file content, base64-encoded, with room for JSON. */
 const API_BODY_LIMIT = 12 * 1024 * 1024;
+/** Largest command list of one push: CodeCommit's 4,000 references at up to 200 bytes each. */
+const MAX_PUSH_COMMAND_BYTES = 4000 * 200;
 
 export interface RunningServer {
   http: FastifyInstance;
@@ -39,6 +43,9 @@ export interface RunningServer {
   adminAccessKeyId: string;
   adminCredentialsFile?: string;
   tlsFingerprint?: string;
+  sshPort: number;
+  /** SHA256 fingerprints of the SSH host keys, by key type */
+  sshHostKeys: Record<string, string>;
   stop(): Promise<void>;
 }
 
@@ -65,6 +72,9 @@ async function drainHttp(app: FastifyInstance, inFlight: () => number, lastActiv
 /** The composition root: builds every service and starts the listeners. */
 export async function startServer(cfg: Config, log: Logger, env: NodeJS.ProcessEnv = process.env): Promise<RunningServer> {
   fs.mkdirSync(cfg.dataDir, { recursive: true });
+  // made (on first start) while the rest starts up
+  const hostKeysReady = ensureHostKeys(cfg.dataDir);
+  hostKeysReady.catch(() => {}); // awaited below; not an unhandled rejection meanwhile
   const store = await openStore({ dataDir: cfg.dataDir, databaseUrl: cfg.databaseUrl });
   const box = SecretBox.open(cfg.dataDir);
   const gitHome = path.join(cfg.dataDir, "git-home");
@@ -132,7 +142,7 @@ export async function startServer(cfg: Config, log: Logger, env: NodeJS.ProcessE
       auth: { lookup, region: cfg.region },
       publicHost: cfg.publicUrl ? new URL(cfg.publicUrl).host : undefined,
       log,
-      maxCommandBytes: 4000 * 200,
+      maxCommandBytes: MAX_PUSH_COMMAND_BYTES,
       staticCredentials: async (username, password) => {
         const userName = await gitCredentials.verify(username, password);
         const user = userName ? await identities.userPrincipal(userName) : null;
@@ -175,20 +185,47 @@ export async function startServer(cfg: Config, log: Logger, env: NodeJS.ProcessE
     }),
   );
 
+  const hostKeys = await hostKeysReady;
+  if (hostKeys.generated.length) log.info({ types: hostKeys.generated }, "generated SSH host keys");
+  for (const file of hostKeys.looseModes) log.warn({ file }, "an SSH host key file was readable by others; its mode is now 0600");
+  const ssh = new SshGitServer({
+    serving,
+    keys: (by) => identities.activeSshKeys(by),
+    hostKeys: hostKeys.keys,
+    log,
+    maxCommandBytes: MAX_PUSH_COMMAND_BYTES,
+    limits: {
+      maxConnections: cfg.sshMaxConnections,
+      maxChannels: cfg.sshMaxChannels,
+      authTimeoutMs: cfg.sshAuthTimeoutSeconds * 1000,
+      idleTimeoutMs: cfg.sshIdleTimeoutSeconds * 1000,
+      maxAuthAttempts: 20,
+    },
+  });
+
   await app.listen({ host: cfg.host, port: cfg.httpPort });
+  let sshPort: number;
+  try {
+    sshPort = await ssh.listen(cfg.host, cfg.sshPort);
+  } catch (e) {
+    await app.close();
+    await store.close();
+    throw e;
+  }
+  const sshHostKeys = Object.fromEntries(hostKeys.keys.map((k) => [k.type, k.fingerprint]));
   const addr = app.server.address();
   const port = typeof addr === "object" && addr ? addr.port : cfg.httpPort;
   const scheme = usesTls(cfg) ? "https" : "http";
   const hostForUrl = cfg.host === "0.0.0.0" || cfg.host === "::" ? "localhost" : cfg.host.includes(":") ? `[${cfg.host}]` : cfg.host;
   const httpUrl = `${scheme}://${hostForUrl}:${port}`;
   cloneBases.http = (cfg.publicUrl ?? httpUrl).replace(/\/+$/, "");
-  cloneBases.ssh = (cfg.publicSshUrl ?? `ssh://${new URL(cloneBases.http).hostname}:${cfg.sshPort}`).replace(/\/+$/, "");
+  cloneBases.ssh = (cfg.publicSshUrl ?? `ssh://${new URL(cloneBases.http).hostname}:${sshPort}`).replace(/\/+$/, "");
 
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
       log.info("shutting down: finishing running git operations");
-      await drainHttp(app, () => inFlight, () => lastActivity);
+      await Promise.all([drainHttp(app, () => inFlight, () => lastActivity), ssh.stop()]);
       catFiles.closeAll(); // the long-lived readers would otherwise keep drain() waiting
       clearInterval(sweeper);
       await runner.drain(30_000);
@@ -202,6 +239,8 @@ export async function startServer(cfg: Config, log: Logger, env: NodeJS.ProcessE
     adminAccessKeyId: admin.accessKeyId,
     adminCredentialsFile: admin.credentialsFile,
     tlsFingerprint: tls?.fingerprint,
+    sshPort,
+    sshHostKeys,
     stop,
   };
 }

@@ -21,6 +21,10 @@ const schema = z.object({
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   repositoryLimit: z.coerce.number().int().min(1).default(1000),
   gitTimeoutSeconds: z.coerce.number().int().min(1).default(3600),
+  sshMaxConnections: z.coerce.number().int().min(1).default(200),
+  sshMaxChannels: z.coerce.number().int().min(1).default(10),
+  sshAuthTimeoutSeconds: z.coerce.number().positive().default(30),
+  sshIdleTimeoutSeconds: z.coerce.number().positive().default(300),
 });
 
 export type Config = z.infer<typeof schema> & {
@@ -51,6 +55,10 @@ export const FLAGS: FlagSpec[] = [
   { key: "logLevel", flag: "log-level", help: "fatal, error, warn, info, debug, trace or silent (default info)" },
   { key: "repositoryLimit", flag: "repository-limit", help: "repositories per account, as CodeCommit's quota (default 1000)" },
   { key: "gitTimeoutSeconds", flag: "git-timeout-seconds", help: "longest a single git transfer may run (default 3600)" },
+  { key: "sshMaxConnections", flag: "ssh-max-connections", help: "SSH connections open at once; more are refused (default 200)" },
+  { key: "sshMaxChannels", flag: "ssh-max-channels", help: "SSH sessions open at once on one connection (default 10)" },
+  { key: "sshAuthTimeoutSeconds", flag: "ssh-auth-timeout-seconds", help: "SSH connections not authenticated by then are dropped (default 30)" },
+  { key: "sshIdleTimeoutSeconds", flag: "ssh-idle-timeout-seconds", help: "SSH connections with no git data moving for this long are closed (default 300)" },
 ];
 
 export class ConfigError extends Error {}

@@ -2,11 +2,14 @@
 import { ConfigError, FLAGS, loadConfig } from "../config.js";
 import { createLogger } from "../log.js";
 import { VERSION, startServer } from "../app.js";
+import { hostKeysCommand } from "./host-keys.js";
 
 const USAGE = `headwater ${VERSION}: a self-hosted Git service that speaks AWS CodeCommit's language
 
 Usage:
   headwater serve [flags]     start the server
+  headwater host-keys [flags] print the SSH host keys' fingerprints and known_hosts lines
+                              (for the --host and --ssh-port, or --public-ssh-url, given)
   headwater --version
 
 Flags (each also as an environment variable HEADWATER_<FLAG>, e.g. HEADWATER_DATA_DIR):
@@ -38,6 +41,8 @@ async function serve(argv: string[]): Promise<void> {
       accountId: cfg.accountId,
       adminAccessKeyId: server.adminAccessKeyId,
       ...(server.tlsFingerprint ? { tlsSha256: server.tlsFingerprint } : {}),
+      sshPort: server.sshPort,
+      sshHostKeys: server.sshHostKeys,
     },
     "headwater is ready",
   );
@@ -68,6 +73,9 @@ async function main(): Promise<void> {
   switch (cmd) {
     case "serve":
       return serve(rest);
+    case "host-keys":
+      process.exitCode = hostKeysCommand(rest);
+      return;
     case "--version":
     case "version":
       process.stdout.write(`${VERSION}\n`);

@@ -1,10 +1,12 @@
 import type { ChildProcess } from "node:child_process";
+import type { Readable } from "node:stream";
 import type { Caller } from "../domain/context.js";
 import type { Repository, RepositoryService } from "../domain/repos/repositories.js";
 import { isValidRepositoryName } from "../domain/repos/names.js";
 import type { GitRunner } from "../git/exec.js";
 import type { Logger } from "../log.js";
-import type { PushCommand } from "./pkt-line.js";
+import { PktLineError, readCommandSection, type PushCommand } from "./pkt-line.js";
+import { refusalReport } from "./push-refusal.js";
 
 /** A refusal git clients print: `status` for HTTP, the text for both transports. */
 export class GitServeError extends Error {
@@ -26,7 +28,25 @@ export interface GitAuthorizer {
   push(caller: Caller, repo: Repository, refs?: string[]): Promise<void>;
 }
 
-export type GitService = "git-upload-pack" | "git-receive-pack";
+/** git-upload-archive (`git archive --remote`) is served over SSH only, as git serves it. */
+export type GitService = "git-upload-pack" | "git-receive-pack" | "git-upload-archive";
+
+/** What to do with a push once its commands are known (see GitServing.receiveCommands). */
+export type PushPlan =
+  | {
+      refused: true;
+      commands: PushCommand[];
+      /** the receive-pack report that refuses every ref and says why; empty if the client asked for none */
+      report: Buffer;
+    }
+  | {
+      refused: false;
+      commands: PushCommand[];
+      /** every byte read off the client's stream so far: give these to receive-pack first */
+      consumed: Buffer;
+      /** records what the push changed; call once receive-pack has exited, before the client is answered */
+      finish(): Promise<void>;
+    };
 
 /**
  * What both git transports (smart HTTP and SSH) share: finding the repository a path names,
@@ -49,9 +69,10 @@ export class GitServing {
     return repo;
   }
 
+  /** GitPull for fetches and archives; GitPush (without codecommit:References) for pushes. */
   async authorize(caller: Caller, repo: Repository, service: GitService): Promise<void> {
-    if (service === "git-upload-pack") await this.authorizer.pull(caller, repo);
-    else await this.authorizer.push(caller, repo);
+    if (service === "git-receive-pack") await this.authorizer.push(caller, repo);
+    else await this.authorizer.pull(caller, repo);
   }
 
   /**
@@ -91,6 +112,42 @@ export class GitServing {
       }
     }
     return null;
+  }
+
+  /**
+   * The push path both transports share, between receive-pack's ref advertisement and git seeing
+   * the commands: reads the command section off the client's stream (leaving the pack unread and
+   * the stream paused), authorizes every ref with codecommit:References, and either refuses the
+   * whole push (nothing reaches git; the report makes git print why) or writes the push's intent
+   * row. An accepted push's caller feeds `consumed` and then the rest of the stream to
+   * receive-pack, and calls `finish` once it has exited.
+   */
+  async receiveCommands(caller: Caller, repo: Repository, input: Readable, maxCommandBytes: number): Promise<PushPlan> {
+    let section;
+    try {
+      section = await readCommandSection(input, maxCommandBytes);
+    } catch (e) {
+      if (e instanceof PktLineError) throw new GitServeError(400, e.message);
+      throw e;
+    }
+    const { commands, capabilities, consumed } = section;
+    const refused = await this.refusedRef(caller, repo, commands);
+    if (refused) {
+      return {
+        refused: true,
+        commands,
+        report: refusalReport(commands, capabilities, refused.ref, refused.message),
+      };
+    }
+    const intent = commands.length ? await this.beginPush(caller, repo, commands) : undefined;
+    return {
+      refused: false,
+      commands,
+      consumed,
+      finish: async () => {
+        if (intent) await this.finishPush(caller, repo, commands, intent);
+      },
+    };
   }
 
   /** Writes the intent row for a push: from here on, a crash cannot lose its ref changes. */

@@ -8,8 +8,7 @@ import { isServiceError } from "../errors.js";
 import type { Logger } from "../log.js";
 import { GitAuthError, hostCandidates, parseBasic, signedGitPath, verifySigV4GitPassword, type GitAuthOptions } from "./git-auth.js";
 import { GitServeError, type GitService, type GitServing } from "./git-service.js";
-import { FLUSH, PktLineError, pktLine, readCommandSection } from "./pkt-line.js";
-import { refusalReport } from "./push-refusal.js";
+import { FLUSH, pktLine } from "./pkt-line.js";
 
 export interface SmartHttpOptions {
   serving: GitServing;
@@ -26,6 +25,7 @@ export interface SmartHttpOptions {
   staticCredentials?: (username: string, password: string) => Promise<Principal | null>;
 }
 
+/** git-upload-archive is not served over HTTP (git itself serves it over SSH and git:// only) */
 const SERVICES = new Set<GitService>(["git-upload-pack", "git-receive-pack"]);
 
 /**
@@ -124,15 +124,8 @@ export async function smartHttpPlugin(app: FastifyInstance, opts: SmartHttpOptio
       const repo = await serving.open(req.params.name);
       await serving.authorize(caller, repo, "git-receive-pack");
       const body = requestBody(req.raw);
-      let section;
-      try {
-        section = await readCommandSection(body, opts.maxCommandBytes);
-      } catch (e) {
-        if (e instanceof PktLineError) throw new GitServeError(400, e.message);
-        throw e;
-      }
-      const refused = await serving.refusedRef(caller, repo, section.commands);
-      if (refused) {
+      const plan = await serving.receiveCommands(caller, repo, body, opts.maxCommandBytes);
+      if (plan.refused) {
         // git never sees the commands: read the rest of the request (the pack) and answer with
         // a report that refuses every ref, so nothing moves and git prints the reason
         body.resume();
@@ -141,20 +134,17 @@ export async function smartHttpPlugin(app: FastifyInstance, opts: SmartHttpOptio
           body.once("error", () => resolve());
         });
         const res = hijack(reply, "application/x-git-receive-pack-result");
-        res.end(refusalReport(section.commands, section.capabilities, refused.ref, refused.message));
+        res.end(plan.report);
         return;
       }
-      const intent = section.commands.length ? await serving.beginPush(caller, repo, section.commands) : undefined;
       const child = serving.spawn("git-receive-pack", repo, { statelessRpc: true, protocol: headerString(req, "git-protocol") });
       child.stdin!.on("error", () => {});
-      child.stdin!.write(section.consumed);
+      child.stdin!.write(plan.consumed);
       body.on("error", () => child.kill());
       body.pipe(child.stdin!);
       const res = hijack(reply, "application/x-git-receive-pack-result");
       // The response ends only once the push is recorded, so an acknowledged push has its event.
-      streamOut(child, res, log, async () => {
-        if (intent) await serving.finishPush(caller, repo, section.commands, intent);
-      });
+      streamOut(child, res, log, plan.finish);
     } catch (e) {
       fail(reply, e);
     }

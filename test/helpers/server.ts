@@ -13,6 +13,9 @@ export const ADMIN = {
 export interface ServerHandle {
   url: string;
   port: number;
+  /** the SSH listener's port, and its host keys' SHA256 fingerprints by type, as logged at start */
+  sshPort: number;
+  sshHostKeys: Record<string, string>;
   dataDir: string;
   proc: ChildProcess;
   logs: string[];
@@ -54,13 +57,19 @@ export async function startServer(opts: StartOptions = {}): Promise<ServerHandle
   );
   const logs: string[] = [];
   const exited = new Promise<number | null>((resolve) => proc.once("exit", (code) => resolve(code)));
+  let sshPort = 0;
+  let sshHostKeys: Record<string, string> = {};
   const ready = new Promise<string>((resolve, reject) => {
     const rl = readline.createInterface({ input: proc.stdout! });
     rl.on("line", (line) => {
       logs.push(line);
       try {
-        const rec = JSON.parse(line) as { msg?: string; url?: string };
-        if (rec.msg === "headwater is ready" && rec.url) resolve(rec.url);
+        const rec = JSON.parse(line) as { msg?: string; url?: string; sshPort?: number; sshHostKeys?: Record<string, string> };
+        if (rec.msg === "headwater is ready" && rec.url) {
+          sshPort = rec.sshPort ?? 0;
+          sshHostKeys = rec.sshHostKeys ?? {};
+          resolve(rec.url);
+        }
       } catch {
         /* not JSON */
       }
@@ -83,6 +92,8 @@ export async function startServer(opts: StartOptions = {}): Promise<ServerHandle
   return {
     url,
     port,
+    sshPort,
+    sshHostKeys,
     dataDir,
     proc,
     logs,

@@ -20,6 +20,14 @@ export interface AccessKeyLookup {
   expiresAt?: number;
 }
 
+/** An active SSH public key (UploadSSHPublicKey) and the IAM user it authenticates as. */
+export interface SshKeyIdentity {
+  keyId: string;
+  /** `type base64`, as stored */
+  line: string;
+  principal: Principal;
+}
+
 /**
  * Principals and their keys. Secret access keys are stored sealed (AES-256-GCM) and opened only
  * to verify a signature.
@@ -156,6 +164,26 @@ export class IdentityStore {
   async userPrincipal(name: string): Promise<Principal | null> {
     const u = await this.db.selectFrom("iam_users").select(["id", "name", "arn"]).where("name", "=", name).executeTakeFirst();
     return u ? { kind: "user", arn: u.arn, userId: u.id, userName: u.name, accountId: this.accountId } : null;
+  }
+
+  /**
+   * Active SSH public keys of existing users, by key ID (the SSH user name) or by SHA256
+   * fingerprint (user name `git`). Read from the store on every call, never cached, so a key
+   * deactivated or deleted stops working at the next authentication.
+   */
+  async activeSshKeys(by: { keyId: string } | { fingerprintSha256: string }): Promise<SshKeyIdentity[]> {
+    let q = this.db
+      .selectFrom("ssh_public_keys")
+      .innerJoin("iam_users", "iam_users.name", "ssh_public_keys.user_name")
+      .select(["ssh_public_keys.id as keyId", "ssh_public_keys.body", "iam_users.id as userId", "iam_users.name as userName", "iam_users.arn"])
+      .where("ssh_public_keys.status", "=", "Active");
+    q = "keyId" in by ? q.where("ssh_public_keys.id", "=", by.keyId) : q.where("ssh_public_keys.fingerprint_sha256", "=", by.fingerprintSha256);
+    const rows = await q.limit(10).execute();
+    return rows.map((r) => ({
+      keyId: r.keyId,
+      line: r.body,
+      principal: { kind: "user", arn: r.arn, userId: r.userId, userName: r.userName, accountId: this.accountId },
+    }));
   }
 
   private async ensureUser(name: string): Promise<void> {
