@@ -23,4 +23,5 @@ python3 -c 'import awscli, boto3' 2>/dev/null || { echo "python3 needs the awscl
 
 [ -d node_modules ] || npm ci
 npm run build --silent
+npm run typecheck --silent          # the tests and benchmarks are TypeScript too
 exec npx vitest run "$@"
