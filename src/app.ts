@@ -8,6 +8,9 @@ import type { CloneBases } from "./aws/services/codecommit/metadata.js";
 import type { Authorizer } from "./aws/service.js";
 import { usesTls, type Config } from "./config.js";
 import { ChangeBus } from "./domain/change-bus.js";
+import { CommitService } from "./domain/content/commit-service.js";
+import { ContentService } from "./domain/content/content-service.js";
+import { ObjectCache } from "./domain/content/object-reader.js";
 import { RefLedger } from "./domain/events/ref-ledger.js";
 import { IdentityStore } from "./domain/iam/identities.js";
 import { BranchService } from "./domain/repos/branches.js";
@@ -74,6 +77,9 @@ export async function startServer(cfg: Config, log: Logger, env: NodeJS.ProcessE
   const ledger = new RefLedger(store.db, log, bus);
   const repos = new RepositoryService(store.db, runner, catFiles, ledger, cfg, log, bus);
   const branches = new BranchService(repos, store.db, bus);
+  const objects = new ObjectCache();
+  const content = new ContentService(repos, objects);
+  const commits = new CommitService(repos, objects);
   const identities = new IdentityStore(store.db, box, cfg.accountId, cfg.region, bus);
 
   const envKey = env.HEADWATER_ADMIN_ACCESS_KEY_ID;
@@ -129,7 +135,7 @@ export async function startServer(cfg: Config, log: Logger, env: NodeJS.ProcessE
   );
   await app.register(async (scope) =>
     awsApiPlugin(scope, {
-      services: [codecommitService({ repos, branches, cloneBases })],
+      services: [codecommitService({ repos, branches, content, commits, cloneBases })],
       lookup,
       authorize: allowAuthenticated,
       region: cfg.region,

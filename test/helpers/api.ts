@@ -1,8 +1,11 @@
 import * as CC from "@aws-sdk/client-codecommit";
+import fs from "node:fs";
+import path from "node:path";
 import { aws, cliErrorCode, codecommit, type Creds } from "./clients.js";
-import { ADMIN } from "./server.js";
+import { ADMIN, tmpDir } from "./server.js";
 
-export type ClientKind = "cli" | "sdk";
+/** "cli" is the AWS CLI v2 (Debian's 2.9.19); "cli1" the CLI v1, for operations v2 is too old to know. */
+export type ClientKind = "cli" | "cli1" | "sdk";
 
 export interface CallResult {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -18,6 +21,8 @@ function kebab(op: string): string {
 /**
  * Calls one CodeCommit operation with either client, the same input for both: the SDK's
  * <Op>Command, or `aws codecommit <op> --cli-input-json`. Errors come back as their code.
+ * Blob members: the SDK takes bytes, the CLI v2 base64 text, the CLI v1 plain text (it
+ * base64-encodes strings itself).
  */
 export async function call(
   endpoint: string,
@@ -37,7 +42,17 @@ export async function call(
       return { error: err.name, message: err.message };
     }
   }
-  const r = await aws(endpoint, ["codecommit", kebab(op), "--cli-input-json", JSON.stringify(input)], { creds });
+  // one argument may hold at most 128 KiB on Linux: larger inputs go through a file
+  let json = JSON.stringify(input);
+  if (json.length > 64 * 1024) {
+    const file = path.join(tmpDir("cli-input"), "input.json");
+    fs.writeFileSync(file, json);
+    json = `file://${file}`;
+  }
+  const r = await aws(endpoint, ["codecommit", kebab(op), "--cli-input-json", json], {
+    creds,
+    version: client === "cli1" ? 1 : 2,
+  });
   if (r.code !== 0) {
     return { error: cliErrorCode(r) ?? `exit ${r.code}: ${r.stderr.trim()}`, message: r.stderr.trim() };
   }

@@ -1,13 +1,23 @@
+import type { CommitService } from "../../../domain/content/commit-service.js";
+import type { ContentService } from "../../../domain/content/content-service.js";
 import type { BranchService } from "../../../domain/repos/branches.js";
 import type { RepositoryService } from "../../../domain/repos/repositories.js";
 import type { AwsService } from "../../service.js";
 import { branchOperations } from "./branches.js";
+import { commitOperations } from "./commits.js";
+import { contentOperations } from "./content.js";
 import type { CloneBases } from "./metadata.js";
 import { repositoryOperations } from "./repositories.js";
 import { tagOperations } from "./tags.js";
 
 /** CodeCommit (awsJson 1.1, X-Amz-Target CodeCommit_20150413.<Operation>, signing name codecommit). */
-export function codecommitService(deps: { repos: RepositoryService; branches: BranchService; cloneBases: CloneBases }): AwsService {
+export function codecommitService(deps: {
+  repos: RepositoryService;
+  branches: BranchService;
+  content: ContentService;
+  commits: CommitService;
+  cloneBases: CloneBases;
+}): AwsService {
   return {
     signingName: "codecommit",
     protocol: { kind: "json", version: "1.1", targetPrefixes: ["CodeCommit_20150413"] },
@@ -15,6 +25,8 @@ export function codecommitService(deps: { repos: RepositoryService; branches: Br
       ...repositoryOperations(deps.repos, deps.cloneBases),
       ...branchOperations(deps.branches),
       ...tagOperations(deps.repos),
+      ...contentOperations(deps.content),
+      ...commitOperations(deps.content, deps.commits),
     },
   };
 }
