@@ -135,12 +135,9 @@ export async function getBlobDifferences(reader: ObjectReader, repo: { id: strin
   if (!Number.isInteger(start) || start < 0) throw contentErrors.invalidContinuationToken();
 
   const read = async (id: string) => {
-    const info = await reader.info(id);
-    if (!info || info.type !== "blob") throw contentErrors.blobIdDoesNotExist(id, repo.name);
-    if (info.size > MAX_FILE_BYTES) throw contentErrors.fileTooLarge(`The blob ${id}`, info.size, MAX_FILE_BYTES);
-    const data = await reader.git.contents(id);
-    if (!data) throw contentErrors.blobIdDoesNotExist(id, repo.name);
-    return data.content;
+    const content = await reader.blob(id, MAX_FILE_BYTES, (size) => contentErrors.fileTooLarge(`The blob ${id}`, size, MAX_FILE_BYTES));
+    if (!content) throw contentErrors.blobIdDoesNotExist(id, repo.name);
+    return content;
   };
   const [before, after] = await Promise.all([beforeId ? read(beforeId) : Promise.resolve(null), read(afterId)]);
 

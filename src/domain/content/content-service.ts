@@ -99,12 +99,9 @@ export class ContentService {
 
   /** A blob's content, refused before it is read when it is over the API's 6 MB. */
   private async readBlob(reader: ObjectReader, oid: string, what: string, missing: () => ServiceError): Promise<Buffer> {
-    const info = await reader.info(oid);
-    if (!info || info.type !== "blob") throw missing();
-    if (info.size > MAX_FILE_BYTES) throw contentErrors.fileTooLarge(what, info.size, MAX_FILE_BYTES);
-    const data = await reader.git.contents(oid);
-    if (!data) throw missing();
-    return data.content;
+    const content = await reader.blob(oid, MAX_FILE_BYTES, (size) => contentErrors.fileTooLarge(what, size, MAX_FILE_BYTES));
+    if (!content) throw missing();
+    return content;
   }
 
   async getFile(repoName: unknown, specInput: unknown, pathInput: unknown): Promise<FileContent> {

@@ -32,13 +32,16 @@ type Cached = Tree | Commit;
  */
 export class ObjectCache {
   readonly lru: LruCache<Cached>;
+  /** blob sizes, so a hot file is read with one cat-file request instead of two */
+  readonly sizes: LruCache<number>;
 
   constructor(maxBytes = 64 * 1024 * 1024) {
     this.lru = new LruCache(maxBytes);
+    this.sizes = new LruCache(4 * 1024 * 1024);
   }
 
   reader(repoId: string, git: GitRepository): ObjectReader {
-    return new ObjectReader(repoId, git, this.lru);
+    return new ObjectReader(repoId, git, this.lru, this.sizes);
   }
 }
 
@@ -51,10 +54,29 @@ export class ObjectReader {
     readonly repoId: string,
     readonly git: GitRepository,
     private readonly cache: LruCache<Cached>,
+    private readonly sizes: LruCache<number>,
   ) {}
 
   info(spec: string): Promise<ObjectInfo | null> {
     return this.git.info(spec);
+  }
+
+  /**
+   * A blob's content, or null when there is no such blob; `tooLarge` is called instead of
+   * reading when it is bigger than `maxBytes` (its size is asked first, unless known).
+   */
+  async blob(oid: string, maxBytes: number, tooLarge: (size: number) => Error): Promise<Buffer | null> {
+    const key = `${this.repoId}:${oid}`;
+    let size = this.sizes.get(key);
+    if (size === undefined) {
+      const info = await this.git.info(oid);
+      if (!info || info.type !== "blob") return null;
+      size = info.size;
+      this.sizes.set(key, size, 100);
+    }
+    if (size > maxBytes) throw tooLarge(size);
+    const data = await this.git.contents(oid);
+    return data && data.type === "blob" ? data.content : null;
   }
 
   async tree(oid: string): Promise<Tree | null> {
