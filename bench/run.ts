@@ -79,7 +79,9 @@ if (!only || only === "api") {
 
 if (!only || only === "content") {
   const seconds = quick ? 5 : 15;
+  const loadBefore = os.loadavg()[0]!;
   const c = await benchContent(work, { seconds });
+  const loadAfter = os.loadavg()[0]!;
   say(`### Content API: GetFile and GetCommit on ${c.files.toLocaleString("en")} files (autocannon, 16 connections, ${seconds} s each)`);
   say();
   say("| operation | load | Headwater req/s | p50 | p99 | git process per request req/s | p50 | p99 | Headwater ÷ per-process |");
@@ -96,7 +98,7 @@ if (!only || only === "content") {
   const errors = c.rows.reduce((n, r) => n + r.errors, 0);
   say();
   say(
-    `GetFile cycles through ${c.samples} files in as many folders at \`main\` (of ${c.files.toLocaleString("en")} files in 250 folders); GetCommit through ${c.samples} of the repository's ${c.commits} commits. Headwater verifies SigV4 on every request; the per-process baseline (\`bench/lib/git-per-request.ts\`: one \`git cat-file\` per request, no signature check) runs in its own process like Headwater. Errors or non-2xx answers: ${errors}. Target: at least 5× the per-process baseline, p99 under 20 ms at 200 requests per second.`,
+    `GetFile cycles through ${c.samples} files in as many folders at \`main\` (of ${c.files.toLocaleString("en")} files in 250 folders); GetCommit through ${c.samples} of the repository's ${c.commits} commits. Headwater verifies SigV4 on every request; the per-process baseline (\`bench/lib/git-per-request.ts\`: one \`git cat-file\` per request, no signature check) runs in its own process like Headwater. Errors or non-2xx answers: ${errors}. Load average (1 min) before and after: ${fmt(loadBefore)} / ${fmt(loadAfter)}: the machine is shared, and autocannon runs on it too. Target: at least 5× the per-process baseline, p99 under 20 ms at 200 requests per second.`,
   );
   say();
 }

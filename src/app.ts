@@ -78,7 +78,7 @@ export async function startServer(cfg: Config, log: Logger, env: NodeJS.ProcessE
   const repos = new RepositoryService(store.db, runner, catFiles, ledger, cfg, log, bus);
   const branches = new BranchService(repos, store.db, bus);
   const objects = new ObjectCache();
-  const content = new ContentService(repos, objects);
+  const content = new ContentService(repos, objects, bus);
   const commits = new CommitService(repos, objects);
   const identities = new IdentityStore(store.db, box, cfg.accountId, cfg.region, bus);
 

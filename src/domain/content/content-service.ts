@@ -1,5 +1,6 @@
 import { ServiceError } from "../../errors.js";
 import { fromBinary, isTree } from "../../git/objects.js";
+import type { ChangeBus } from "../change-bus.js";
 import type { Repository, RepositoryService } from "../repos/repositories.js";
 import { MAX_FILE_BYTES } from "./change-set.js";
 import { commitInfo, type CommitInfo } from "./commit-info.js";
@@ -7,6 +8,7 @@ import { contentErrors } from "./errors.js";
 import { isFileMode, modeName, type FileModeName } from "./modes.js";
 import type { ObjectCache, ObjectReader } from "./object-reader.js";
 import { joinPath, validateFilePath, validateFolderPath } from "./paths.js";
+import { RepositoryCache } from "./repository-cache.js";
 import { isFullCommitId, resolveCommit } from "./specifiers.js";
 
 export const MAX_BATCH_COMMITS = 100;
@@ -47,13 +49,18 @@ function requireObjectId(value: unknown, required: () => ServiceError, invalid: 
  * the repository's long-lived cat-file process and the object cache; no call starts a process.
  */
 export class ContentService {
+  private readonly known: RepositoryCache;
+
   constructor(
     private readonly repos: RepositoryService,
     private readonly cache: ObjectCache,
-  ) {}
+    bus: ChangeBus,
+  ) {
+    this.known = new RepositoryCache(repos, bus);
+  }
 
   async open(repoName: unknown): Promise<{ repo: Repository; reader: ObjectReader }> {
-    const repo = await this.repos.require(repoName);
+    const repo = await this.known.require(repoName);
     return { repo, reader: this.cache.reader(repo.id, this.repos.git(repo)) };
   }
 
