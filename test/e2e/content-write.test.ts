@@ -407,6 +407,23 @@ describe.each(clients)("CreateCommit with the %s", (client) => {
   });
 });
 
+describe("reads follow repository changes at once", () => {
+  it("a renamed or deleted repository is not read under its old name", async () => {
+    await createRepo("moving");
+    const put = await call(server.url, "sdk", "PutFile", { repositoryName: "moving", branchName: "main", filePath: "f.txt", fileContent: Buffer.from("f\n") });
+    expect(put.error).toBeUndefined();
+    const read = (repositoryName: string) => call(server.url, "sdk", "GetFile", { repositoryName, filePath: "f.txt" });
+    expect((await read("moving")).error).toBeUndefined();
+    await call(server.url, "sdk", "UpdateRepositoryName", { oldName: "moving", newName: "moved" });
+    expect((await read("moving")).error).toBe("RepositoryDoesNotExistException");
+    expect((await read("moved")).out.commitId).toBe(put.out.commitId);
+    await call(server.url, "sdk", "DeleteRepository", { repositoryName: "moved" });
+    expect((await read("moved")).error).toBe("RepositoryDoesNotExistException");
+    await createRepo("moved");
+    expect((await read("moved")).error).toBe("CommitDoesNotExistException"); // the new, empty one
+  });
+});
+
 describe("members only the SDK can leave out (the CLIs check required members themselves)", () => {
   it("names the missing member", async () => {
     const { head } = await seeded("required");
