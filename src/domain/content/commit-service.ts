@@ -75,6 +75,17 @@ function noChange(): ServiceError {
 
 const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? "" : "s"}`;
 
+/** CreateCommit's message when none is given: what it did, e.g. "Added 2 files, deleted 1 file". */
+function summary(r: Pick<CreateCommitResult, "filesAdded" | "filesUpdated" | "filesDeleted">): string {
+  const parts = [
+    r.filesAdded.length ? `added ${plural(r.filesAdded.length, "file")}` : "",
+    r.filesUpdated.length ? `updated ${plural(r.filesUpdated.length, "file")}` : "",
+    r.filesDeleted.length ? `deleted ${plural(r.filesDeleted.length, "file")}` : "",
+  ].filter(Boolean);
+  const text = parts.join(", ");
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
 /**
  * Commits made through the API: PutFile, DeleteFile and CreateCommit. Each edits the parent's
  * tree in memory, writes the new objects with one git process, and moves the branch with a
@@ -152,7 +163,8 @@ export class CommitService {
     const changes = parseChangeSet(req);
     const keep = optionalBoolean(req.keepEmptyFolders, "keepEmptyFolders");
     const author = commitAuthor(caller.principal, req.authorName, req.email);
-    const message = commitMessage(req.commitMessage, () => "");
+    // checked now, before any work; the default needs the result, so it comes at the end
+    const givenMessage = commitMessage(req.commitMessage, () => "");
     const target = await resolveBranchTarget(reader, reader.git, repo.name, req.branchName, req.parentCommitId);
     const where = `branch ${target.branchName}`;
     const before = (parts: string[]) => (target.parent ? reader.entryAt(target.parent.tree, parts) : Promise.resolve(null));
@@ -214,17 +226,8 @@ export class CommitService {
     for (const folder of tree.keptFolders) {
       filesAdded.push({ absolutePath: `${folder}/${GITKEEP}`, blobId: EMPTY_BLOB_OID, fileMode: "NORMAL" });
     }
-    const text =
-      message ||
-      [
-        filesAdded.length && `added ${plural(filesAdded.length, "file")}`,
-        filesUpdated.length && `updated ${plural(filesUpdated.length, "file")}`,
-        filesDeleted.length && `deleted ${plural(filesDeleted.length, "file")}`,
-      ]
-        .filter(Boolean)
-        .join(", ")
-        .replace(/^./, (c) => c.toUpperCase());
-    const commitId = await writeCommit(this.repos, repo, reader, caller, { target, tree, blobs, author, message: text || "Commit" });
+    const message = givenMessage || summary({ filesAdded, filesUpdated, filesDeleted });
+    const commitId = await writeCommit(this.repos, repo, reader, caller, { target, tree, blobs, author, message });
     return { commitId, treeId: tree.oid, filesAdded, filesUpdated, filesDeleted };
   }
 }

@@ -25,7 +25,7 @@ export function contentOperations(content: ContentService) {
     return getDifferences(reader, repo, input);
   };
 
-  /** Only in the newest models (the JS SDK's); the CLIs on this machine cannot call it. */
+  /** Only in the newest model (the JS SDK's); botocore, and so both CLIs, do not have it yet. */
   const GetBlobDifferences: Op<CC.GetBlobDifferencesInput, CC.GetBlobDifferencesOutput> = async (_c, input) => {
     const { repo, reader } = await content.open(input.repositoryName);
     return getBlobDifferences(reader, repo, input);
