@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: every benchmark, in one run, printed as the markdown bench/RESULTS.md keeps.
- * Options: --quick (a smaller repository, fewer runs), --only=git|ssh|api, --ssh-ciphers (the SSH
- * section also times clones per cipher).
+ * Options: --quick (a smaller repository, fewer runs), --only=git|ssh|api|content, --ssh-ciphers
+ * (the SSH section also times clones per cipher).
  */
 import fs from "node:fs";
 import os from "node:os";
@@ -10,6 +10,7 @@ import { CodeCommitClient, CreateBranchCommand, CreateRepositoryCommand, GetBran
 import { ADMIN, ROOT, startServer } from "../test/helpers/server.js";
 import { AttachUserPolicyCommand, CreateAccessKeyCommand, CreatePolicyCommand, CreateUserCommand, IAMClient } from "@aws-sdk/client-iam";
 import { benchApi, type ApiResult } from "./api.js";
+import { benchContent } from "./content.js";
 import { benchGitTransfer, headwaterUrl } from "./git-transfer.js";
 import { benchSsh } from "./ssh.js";
 import { run } from "./lib/gen-repo.js";
@@ -146,6 +147,32 @@ if (!only || only === "api") {
   } finally {
     await server.stop();
   }
+}
+
+if (!only || only === "content") {
+  const seconds = quick ? 5 : 15;
+  const loadBefore = os.loadavg()[0]!;
+  const c = await benchContent(work, { seconds });
+  const loadAfter = os.loadavg()[0]!;
+  say(`### Content API: GetFile and GetCommit on ${c.files.toLocaleString("en")} files (autocannon, 16 connections, ${seconds} s each)`);
+  say();
+  say("| operation | load | Headwater req/s | p50 | p99 | git process per request req/s | p50 | p99 | Headwater ÷ per-process |");
+  say("|---|---|---|---|---|---|---|---|---|");
+  for (const op of ["GetFile", "GetCommit"]) {
+    const hw = c.rows.find((r) => r.operation === op && r.target === "Headwater" && r.mode === "max")!;
+    const base = c.rows.find((r) => r.operation === op && r.target !== "Headwater")!;
+    say(`| ${op} | as fast as possible | **${Math.round(hw.requestsPerSecond)}** | ${hw.p50ms} ms | ${hw.p99ms} ms | ${Math.round(base.requestsPerSecond)} | ${base.p50ms} ms | ${base.p99ms} ms | **${fmt(hw.requestsPerSecond / base.requestsPerSecond, 1)}×** |`);
+  }
+  for (const op of ["GetFile", "GetCommit"]) {
+    const r = c.rows.find((x) => x.operation === op && x.mode === "200/s")!;
+    say(`| ${op} | 200 req/s | ${Math.round(r.requestsPerSecond)} | ${r.p50ms} ms | **${r.p99ms} ms** | | | | |`);
+  }
+  const errors = c.rows.reduce((n, r) => n + r.errors, 0);
+  say();
+  say(
+    `GetFile cycles through ${c.samples} files in as many folders at \`main\` (of ${c.files.toLocaleString("en")} files in 250 folders); GetCommit through ${c.samples} of the repository's ${c.commits} commits. Headwater verifies SigV4 on every request; the per-process baseline (\`bench/lib/git-per-request.ts\`: one \`git cat-file\` per request, no signature check) runs in its own process like Headwater. Errors or non-2xx answers: ${errors}. Load average (1 min) before and after: ${fmt(loadBefore)} / ${fmt(loadAfter)}: the machine is shared, and autocannon runs on it too. Target: at least 5× the per-process baseline, p99 under 20 ms at 200 requests per second.`,
+  );
+  say();
 }
 
 fs.writeFileSync(path.join(work, "last-run.md"), out.join("\n") + "\n");

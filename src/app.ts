@@ -10,6 +10,9 @@ import { iamService } from "./aws/services/iam/index.js";
 import { stsService } from "./aws/services/sts/index.js";
 import { usesTls, type Config } from "./config.js";
 import { ChangeBus } from "./domain/change-bus.js";
+import { CommitService } from "./domain/content/commit-service.js";
+import { ContentService } from "./domain/content/content-service.js";
+import { ObjectCache } from "./domain/content/object-reader.js";
 import { RefLedger } from "./domain/events/ref-ledger.js";
 import { AccessControl } from "./domain/iam/access.js";
 import { KeyUsageRecorder } from "./domain/iam/access-keys.js";
@@ -85,6 +88,9 @@ export async function startServer(cfg: Config, log: Logger, env: NodeJS.ProcessE
   const ledger = new RefLedger(store.db, log, bus);
   const repos = new RepositoryService(store.db, runner, catFiles, ledger, cfg, log, bus);
   const branches = new BranchService(repos, store.db, bus);
+  const objects = new ObjectCache();
+  const content = new ContentService(repos, objects, bus);
+  const commits = new CommitService(repos, objects);
   const identities = new IdentityStore(store.db, box, cfg.accountId, cfg.region, bus);
   const iam = new IamDeps(store.db, box, cfg.accountId, cfg.region, bus);
   const access = new AccessControl(iam);
@@ -156,6 +162,8 @@ export async function startServer(cfg: Config, log: Logger, env: NodeJS.ProcessE
         codecommitService({
           repos,
           branches,
+          content,
+          commits,
           cloneBases,
           lookups: {
             repositoryArn: (name) => repos.arnOf(name),

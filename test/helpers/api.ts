@@ -1,10 +1,13 @@
 import * as CC from "@aws-sdk/client-codecommit";
 import * as IAM from "@aws-sdk/client-iam";
 import * as STS from "@aws-sdk/client-sts";
+import fs from "node:fs";
+import path from "node:path";
 import { aws, cliErrorCode, codecommit, type Creds } from "./clients.js";
-import { ADMIN } from "./server.js";
+import { ADMIN, tmpDir } from "./server.js";
 
-export type ClientKind = "cli" | "sdk";
+/** "cli" is the AWS CLI v2 (Debian's 2.9.19); "cli1" the CLI v1, for operations v2 is too old to know. */
+export type ClientKind = "cli" | "cli1" | "sdk";
 
 export interface CallResult {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -34,7 +37,10 @@ function cliName(op: string): string {
 }
 
 /**
- * Calls one operation of any served service with either client, the same input for both.
+ * Calls one operation of any served service with either client, the same input for both: the
+ * SDK's <Op>Command, or `aws <service> <op> --cli-input-json`. Errors come back as their wire
+ * code. Blob members: the SDK takes bytes, the CLI v2 base64 text, the CLI v1 plain text (it
+ * base64-encodes strings itself).
  */
 export async function callService(
   service: Service,
@@ -60,7 +66,14 @@ export async function callService(
       return { error: code, message: err.message };
     }
   }
-  const r = await aws(endpoint, [service, cliName(op), "--cli-input-json", JSON.stringify(input)], { creds });
+  // one argument may hold at most 128 KiB on Linux: larger inputs go through a file
+  let json = JSON.stringify(input);
+  if (json.length > 64 * 1024) {
+    const file = path.join(tmpDir("cli-input"), "input.json");
+    fs.writeFileSync(file, json);
+    json = `file://${file}`;
+  }
+  const r = await aws(endpoint, [service, cliName(op), "--cli-input-json", json], { creds, version: client === "cli1" ? 1 : 2 });
   if (r.code !== 0) {
     return { error: cliErrorCode(r) ?? `exit ${r.code}: ${r.stderr.trim()}`, message: r.stderr.trim() };
   }

@@ -1,8 +1,12 @@
+import type { CommitService } from "../../../domain/content/commit-service.js";
+import type { ContentService } from "../../../domain/content/content-service.js";
 import type { BranchService } from "../../../domain/repos/branches.js";
 import type { RepositoryService } from "../../../domain/repos/repositories.js";
 import type { AwsService } from "../../service.js";
 import { codecommitAccessDenied, codecommitAuthz, type CodeCommitAuthzLookups } from "./authz.js";
 import { branchOperations } from "./branches.js";
+import { commitOperations } from "./commits.js";
+import { contentOperations } from "./content.js";
 import type { CloneBases } from "./metadata.js";
 import { repositoryOperations } from "./repositories.js";
 import { tagOperations } from "./tags.js";
@@ -11,6 +15,8 @@ import { tagOperations } from "./tags.js";
 export function codecommitService(deps: {
   repos: RepositoryService;
   branches: BranchService;
+  content: ContentService;
+  commits: CommitService;
   cloneBases: CloneBases;
   lookups: CodeCommitAuthzLookups;
 }): AwsService {
@@ -21,6 +27,8 @@ export function codecommitService(deps: {
       ...repositoryOperations(deps.repos, deps.cloneBases),
       ...branchOperations(deps.branches),
       ...tagOperations(deps.repos),
+      ...contentOperations(deps.content),
+      ...commitOperations(deps.content, deps.commits),
     },
     authz: codecommitAuthz(deps.lookups),
     accessDenied: codecommitAccessDenied,
