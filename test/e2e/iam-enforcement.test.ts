@@ -72,6 +72,9 @@ describe("Gearset (seeds 000)", () => {
     expect(await cli(creds, ["codecommit", "get-repository", "--repository-name", "gearset"])).toBeUndefined();
     expect(await cli(creds, ["codecommit", "get-branch", "--repository-name", "gearset", "--branch-name", "main"])).toBeUndefined();
     expect(await cli(creds, ["codecommit", "list-branches", "--repository-name", "gearset"])).toBeUndefined();
+    const tip = (await call(server.url, "sdk", "GetBranch", { repositoryName: "gearset", branchName: "main" })).out.branch.commitId;
+    expect(await cli(creds, ["codecommit", "get-commit", "--repository-name", "gearset", "--commit-id", tip])).toBeUndefined();
+    expect(await cli(creds, ["codecommit", "get-file", "--repository-name", "gearset", "--file-path", "README.md"])).toBe("AccessDeniedException");
     expect((await canClone(creds, "gearset")).ok).toBe(true);
     expect((await pushCommit(creds, "gearset", ["HEAD:refs/heads/gearset-work"])).ok).toBe(true);
 
@@ -191,11 +194,27 @@ describe("branch protection (codecommit-wire.md §6)", () => {
     expect(both.ok).toBe(false);
     expect((await call(server.url, "sdk", "GetBranch", { repositoryName: "protected", branchName: "also-new" })).error).toBe("BranchDoesNotExistException");
     expect((await call(server.url, "sdk", "GetBranch", { repositoryName: "protected", branchName: "main" })).out.branch.commitId).toBe(before);
-    // deleting main over the API is refused too (and DeleteBranch of other branches is not)
+    // the API is held to the same rule: PutFile to main is refused, to other branches allowed
+    const putFile = (creds: typeof dev, branch: string, parent: string) =>
+      call(server.url, "sdk", "PutFile", {
+        repositoryName: "protected",
+        branchName: branch,
+        filePath: `api-${branch}-${Date.now()}.txt`,
+        fileContent: Buffer.from("through the API\n"),
+        parentCommitId: parent,
+      }, creds);
+    const put = await putFile(dev, "main", before);
+    expect(put.error).toBe("AccessDeniedException");
+    expect(put.message).toContain("codecommit:PutFile on resource: " + arnOf("protected") + " with an explicit deny");
+    const featureTip = (await call(server.url, "sdk", "GetBranch", { repositoryName: "protected", branchName: "feature" })).out.branch.commitId;
+    expect((await putFile(dev, "feature", featureTip)).error).toBeUndefined();
+    // and DeleteBranch of other branches is not refused
     expect(await cli(dev, ["codecommit", "delete-branch", "--repository-name", "protected", "--branch-name", "feature"])).toBeUndefined();
 
     expect((await pushCommit(lead, "protected", ["HEAD:refs/heads/main"])).ok).toBe(true);
-    expect((await call(server.url, "sdk", "GetBranch", { repositoryName: "protected", branchName: "main" })).out.branch.commitId).not.toBe(before);
+    const after = (await call(server.url, "sdk", "GetBranch", { repositoryName: "protected", branchName: "main" })).out.branch.commitId;
+    expect(after).not.toBe(before);
+    expect((await putFile(lead, "main", after)).error).toBeUndefined();
   });
 });
 
