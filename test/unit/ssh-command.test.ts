@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseGitCommand, sqDequote } from "../../src/transport/ssh.js";
+import { parseGitCommand, sqDequote } from "../../src/transport/ssh-command.js";
 
 describe("SSH exec commands, parsed as git sends them", () => {
   it.each([
