@@ -21,6 +21,11 @@ const schema = z.object({
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   repositoryLimit: z.coerce.number().int().min(1).default(1000),
   gitTimeoutSeconds: z.coerce.number().int().min(1).default(3600),
+  deliveryWorkers: z.coerce.boolean().default(true),
+  deliveryTimeoutSeconds: z.coerce.number().min(0.01).max(900).default(15),
+  deliveryDelayScale: z.coerce.number().min(0).max(100).default(1),
+  deliveryConcurrency: z.coerce.number().int().min(1).max(1024).default(32),
+  deliveryRetentionDays: z.coerce.number().min(0).default(7),
 });
 
 export type Config = z.infer<typeof schema> & {
@@ -51,6 +56,11 @@ export const FLAGS: FlagSpec[] = [
   { key: "logLevel", flag: "log-level", help: "fatal, error, warn, info, debug, trace or silent (default info)" },
   { key: "repositoryLimit", flag: "repository-limit", help: "repositories per account, as CodeCommit's quota (default 1000)" },
   { key: "gitTimeoutSeconds", flag: "git-timeout-seconds", help: "longest a single git transfer may run (default 3600)" },
+  { key: "deliveryWorkers", flag: "delivery-workers", boolean: true, help: "deliver events and SNS messages from this process (default true)" },
+  { key: "deliveryTimeoutSeconds", flag: "delivery-timeout-seconds", help: "deadline of one delivery attempt, as SNS's (default 15)" },
+  { key: "deliveryDelayScale", flag: "delivery-delay-scale", help: "multiplies every retry delay of the delivery policies (default 1)" },
+  { key: "deliveryConcurrency", flag: "delivery-concurrency", help: "most endpoints delivered to at once (default 32)" },
+  { key: "deliveryRetentionDays", flag: "delivery-retention-days", help: "days delivered messages stay in the delivery log (default 7)" },
 ];
 
 export class ConfigError extends Error {}

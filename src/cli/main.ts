@@ -2,11 +2,13 @@
 import { ConfigError, FLAGS, loadConfig } from "../config.js";
 import { createLogger } from "../log.js";
 import { VERSION, startServer } from "../app.js";
+import { ADMIN_USAGE, AdminError, runAdmin } from "./admin.js";
 
 const USAGE = `headwater ${VERSION}: a self-hosted Git service that speaks AWS CodeCommit's language
 
 Usage:
   headwater serve [flags]     start the server
+  headwater admin COMMAND     administration (below)
   headwater --version
 
 Flags (each also as an environment variable HEADWATER_<FLAG>, e.g. HEADWATER_DATA_DIR):
@@ -15,7 +17,8 @@ ${FLAGS.map((f) => `  --${f.flag.padEnd(22)} ${f.help}`).join("\n")}
 Bootstrap administrator: set HEADWATER_ADMIN_ACCESS_KEY_ID and HEADWATER_ADMIN_SECRET_ACCESS_KEY
 to choose its key pair; otherwise one is generated on first start into
 <data-dir>/admin-credentials.json.
-`;
+
+${ADMIN_USAGE}`;
 
 async function serve(argv: string[]): Promise<void> {
   let cfg;
@@ -68,6 +71,17 @@ async function main(): Promise<void> {
   switch (cmd) {
     case "serve":
       return serve(rest);
+    case "admin":
+      try {
+        process.stdout.write(JSON.stringify(await runAdmin(rest), null, 2) + "\n");
+      } catch (e) {
+        if (e instanceof AdminError || e instanceof ConfigError) {
+          process.stderr.write(`headwater admin: ${e.message}\n\n${ADMIN_USAGE}`);
+          process.exit(2);
+        }
+        throw e;
+      }
+      return;
     case "--version":
     case "version":
       process.stdout.write(`${VERSION}\n`);

@@ -1,3 +1,4 @@
+import type { TriggerService } from "../../../domain/events/triggers.js";
 import type { BranchService } from "../../../domain/repos/branches.js";
 import type { RepositoryService } from "../../../domain/repos/repositories.js";
 import type { AwsService } from "../../service.js";
@@ -6,11 +7,13 @@ import { branchOperations } from "./branches.js";
 import type { CloneBases } from "./metadata.js";
 import { repositoryOperations } from "./repositories.js";
 import { tagOperations } from "./tags.js";
+import { triggerOperations } from "./triggers.js";
 
 /** CodeCommit (awsJson 1.1, X-Amz-Target CodeCommit_20150413.<Operation>, signing name codecommit). */
 export function codecommitService(deps: {
   repos: RepositoryService;
   branches: BranchService;
+  triggers: TriggerService;
   cloneBases: CloneBases;
   lookups: CodeCommitAuthzLookups;
 }): AwsService {
@@ -21,6 +24,7 @@ export function codecommitService(deps: {
       ...repositoryOperations(deps.repos, deps.cloneBases),
       ...branchOperations(deps.branches),
       ...tagOperations(deps.repos),
+      ...triggerOperations(deps.triggers),
     },
     authz: codecommitAuthz(deps.lookups),
     accessDenied: codecommitAccessDenied,
