@@ -36,11 +36,13 @@ export function admin(dataDir: string, args: string[]): Promise<{ code: number; 
 }
 
 /** A repository URL carrying the administrator's static HTTPS Git credentials (no helper). */
-export async function gitUrlWithCredentials(server: { url: string }, ca?: string): Promise<(repo: string) => string> {
+export async function gitUrlWithCredentials(server: { url: string }, ca?: string): Promise<(repo: string, base?: string) => string> {
   const iam = new IAMClient({ endpoint: server.url, region: "us-east-1", credentials: ADMIN, maxAttempts: 1, ...tlsOptions(ca) });
   const c = (await iam.send(new CreateServiceSpecificCredentialCommand({ UserName: "admin", ServiceName: "codecommit.amazonaws.com" }))).ServiceSpecificCredential!;
-  const u = new URL(server.url);
-  return (repo) => `${u.protocol}//${encodeURIComponent(c.ServiceUserName!)}:${encodeURIComponent(c.ServicePassword!)}@${u.host}/v1/repos/${repo}`;
+  return (repo, base = server.url) => {
+    const u = new URL(base);
+    return `${u.protocol}//${encodeURIComponent(c.ServiceUserName!)}:${encodeURIComponent(c.ServicePassword!)}@${u.host}/v1/repos/${repo}`;
+  };
 }
 
 /** Reads the server's SQLite database (read-only) while it runs. */

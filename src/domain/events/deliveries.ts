@@ -46,6 +46,7 @@ interface Result {
 /** Most rows held in memory, and most queued for one destination. */
 const CAPACITY = 2000;
 const PER_DESTINATION = 200;
+const FLUSH_DELAY_MS = 25;
 
 /**
  * Delivers queued messages: claims due rows (a lease, with FOR UPDATE SKIP LOCKED on
@@ -100,16 +101,20 @@ export class DeliveryWorker {
     }
     clearTimeout(this.timer);
     this.claiming = this.claim()
-      .catch((e) => this.log.error({ err: e }, "could not claim deliveries"))
-      .finally(() => {
+      .catch((e) => {
+        this.log.error({ err: e }, "could not claim deliveries");
+        return false;
+      })
+      .then((more) => {
         this.claiming = null;
-        if (this.again) {
+        if (this.again || more) {
           this.again = false;
           this.wake();
-        } else this.schedule();
+        } else void this.schedule();
       });
   }
 
+  /** Sleeps until the next retry falls due (or the poll interval, whichever is first). */
   private async schedule(): Promise<void> {
     if (this.stopped) return;
     let delay = this.opts.pollMs;
@@ -118,7 +123,7 @@ export class DeliveryWorker {
         .selectFrom("deliveries")
         .select((eb) => eb.fn.min("next_attempt_at").as("t"))
         .where("status", "=", "pending")
-        .where("lease_owner", "is", null)
+        .where("next_attempt_at", ">", Date.now())
         .executeTakeFirst();
       const t = next?.t === null || next?.t === undefined ? undefined : Number(next.t);
       if (t !== undefined) delay = Math.max(0, Math.min(delay, t - Date.now()));
@@ -131,9 +136,10 @@ export class DeliveryWorker {
     this.timer.unref();
   }
 
-  private async claim(): Promise<void> {
+  /** Claims due rows into the destination queues; true when there may be more to claim now. */
+  private async claim(): Promise<boolean> {
     const room = CAPACITY - this.held;
-    if (room <= 0) return;
+    if (room <= 0) return false;
     const saturated = [...this.queues].filter(([, q]) => q.length >= PER_DESTINATION).map(([k]) => k);
     const now = Date.now();
     const claimed = await this.db.transaction().execute(async (trx) => {
@@ -156,7 +162,7 @@ export class DeliveryWorker {
         .execute();
       return trx.selectFrom("deliveries").selectAll().where("id", "in", ids).orderBy("id").execute();
     });
-    if (!claimed.length) return;
+    if (!claimed.length) return false;
 
     const messageIds = [...new Set(claimed.map((r) => r.message_id))];
     const subArns = [...new Set(claimed.map((r) => r.subscription_arn).filter((a): a is string => !!a))];
@@ -190,7 +196,7 @@ export class DeliveryWorker {
         void this.runDestination(key);
       }
     }
-    if (claimed.length >= Math.min(room, 500)) this.again = true;
+    return claimed.length >= Math.min(room, 500);
   }
 
   /** Sends one destination's messages, one at a time, in order. */
@@ -308,9 +314,14 @@ export class DeliveryWorker {
     };
   }
 
+  /**
+   * Outcomes are written together, a few milliseconds after the first of them: one transaction
+   * (one fsync) for many deliveries instead of one each.
+   */
   private flushSoon(): void {
     if (this.flushing) return;
     this.flushing = (async () => {
+      await new Promise((r) => setTimeout(r, FLUSH_DELAY_MS));
       while (this.results.length) {
         const batch = this.results;
         this.results = [];
@@ -329,44 +340,72 @@ export class DeliveryWorker {
   private async write(batch: Result[]): Promise<void> {
     const now = Date.now();
     await this.db.transaction().execute(async (trx) => {
+      const attempts = batch
+        .filter((r) => r.outcome !== "cancelled")
+        .map((r) => ({
+          delivery_id: r.claimed.row.id,
+          attempt: r.claimed.row.attempts + 1,
+          started_at: r.startedAt,
+          latency_ms: r.latencyMs,
+          outcome: r.outcome,
+          status_code: r.status ?? null,
+          error: r.error ?? null,
+        }));
+      for (let i = 0; i < attempts.length; i += 500) {
+        await trx
+          .insertInto("delivery_attempts")
+          .values(attempts.slice(i, i + 500))
+          .onConflict((oc) => oc.columns(["delivery_id", "attempt"]).doNothing())
+          .execute();
+      }
+      // successes (nearly everything): one statement per status code
+      const delivered = new Map<number, number[]>();
       for (const r of batch) {
-        const { row, plan } = r.claimed;
-        const attempt = row.attempts + 1;
-        if (r.outcome !== "cancelled") {
+        if (r.outcome !== "success") continue;
+        const ids = delivered.get(r.status!) ?? [];
+        ids.push(r.claimed.row.id);
+        delivered.set(r.status!, ids);
+      }
+      for (const [status, ids] of delivered) {
+        for (let i = 0; i < ids.length; i += 500) {
           await trx
-            .insertInto("delivery_attempts")
-            .values({
-              delivery_id: row.id,
-              attempt,
-              started_at: r.startedAt,
-              latency_ms: r.latencyMs,
-              outcome: r.outcome,
-              status_code: r.status ?? null,
-              error: r.error ?? null,
-            })
-            .onConflict((oc) => oc.columns(["delivery_id", "attempt"]).doNothing())
+            .updateTable("deliveries")
+            .set((eb) => ({
+              status: "delivered",
+              tries: eb("tries", "+", 1),
+              attempts: eb("attempts", "+", 1),
+              lease_owner: null,
+              lease_until: null,
+              last_status_code: status,
+              last_error: null,
+              updated_at: now,
+              delivered_at: now,
+            }))
+            .where("id", "in", ids.slice(i, i + 500))
             .execute();
         }
-        const delays = planDelays(plan);
-        const delayMs = r.outcome === "retry" ? Math.round((delays[row.tries] ?? 0) * 1000 * this.opts.delayScale) : 0;
+      }
+      for (const r of batch) {
+        if (r.outcome === "success") continue;
+        const { row, plan } = r.claimed;
+        const delayMs = r.outcome === "retry" ? Math.round((planDelays(plan)[row.tries] ?? 0) * 1000 * this.opts.delayScale) : 0;
         await trx
           .updateTable("deliveries")
           .set({
-            status: r.outcome === "success" ? "delivered" : r.outcome === "retry" ? "pending" : r.outcome,
+            status: r.outcome === "retry" ? "pending" : r.outcome,
             tries: r.outcome === "cancelled" ? row.tries : row.tries + 1,
-            attempts: r.outcome === "cancelled" ? row.attempts : attempt,
+            attempts: r.outcome === "cancelled" ? row.attempts : row.attempts + 1,
             next_attempt_at: r.outcome === "retry" ? now + delayMs : row.next_attempt_at,
             lease_owner: null,
             lease_until: null,
             last_status_code: r.status ?? null,
             last_error: r.error ?? null,
             updated_at: now,
-            delivered_at: r.outcome === "success" ? now : null,
           })
           .where("id", "=", row.id)
           .execute();
         if (r.outcome === "failed") {
-          this.log.warn({ deliveryId: row.id, endpoint: row.endpoint, attempts: attempt, error: r.error }, "delivery failed for good; kept in the failed list");
+          this.log.warn({ deliveryId: row.id, endpoint: row.endpoint, attempts: row.attempts + 1, error: r.error }, "delivery failed for good; kept in the failed list");
         }
       }
     });

@@ -130,12 +130,7 @@ export async function up(db: Kysely<unknown>, engine: Engine): Promise<void> {
     .addColumn("updated_at", time, (c) => c.notNull())
     .addColumn("delivered_at", time)
     .execute();
-  await db.schema
-    .createIndex("deliveries_due")
-    .on("deliveries")
-    .columns(["next_attempt_at", "id"])
-    .where(sql.ref("status"), "=", "pending")
-    .execute();
+  await db.schema.createIndex("deliveries_due").on("deliveries").columns(["status", "next_attempt_at"]).execute();
   await db.schema.createIndex("deliveries_status").on("deliveries").columns(["status", "id"]).execute();
   await db.schema.createIndex("deliveries_message").on("deliveries").column("message_id").execute();
 
