@@ -118,7 +118,7 @@ export async function startServer(cfg: Config, log: Logger, env: NodeJS.ProcessE
       delayScale: cfg.deliveryDelayScale,
       timeoutMs: cfg.deliveryTimeoutSeconds * 1000,
       concurrency: cfg.deliveryConcurrency,
-      leaseMs: Math.max(60_000, cfg.deliveryTimeoutSeconds * 4000),
+      leaseMs: Math.max(30_000, cfg.deliveryTimeoutSeconds * 2000),
       pollMs: 1000,
     });
     bus.subscribe("ref-events", () => dispatcher?.wake());

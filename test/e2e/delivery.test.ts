@@ -22,8 +22,8 @@ async function topicWithSubscriber(server: ServerHandle, name: string, s: Subscr
   if (attributes) args.push("--attributes", JSON.stringify(attributes));
   const subArn = (await sns(server.url, args)).json.SubscriptionArn;
   for (let i = 0; i < 100; i++) {
-    const rows = query<{ status: string }>(server.dataDir, "select status from sns_subscriptions where arn = ?", subArn);
-    if (rows[0]?.status === "confirmed") return { topicArn, subArn };
+    const a = await sns(server.url, ["get-subscription-attributes", "--subscription-arn", subArn]);
+    if (a.json?.Attributes?.PendingConfirmation === "false") return { topicArn, subArn };
     await sleep(100);
   }
   throw new Error("never confirmed");
