@@ -204,6 +204,10 @@ export class DeliveryWorker {
     const queue = this.queues.get(key)!;
     while (queue.length) {
       await this.permit();
+      if (this.stopped) {
+        this.release();
+        break;
+      }
       const c = queue[0]!;
       let result: Result;
       try {
@@ -252,6 +256,9 @@ export class DeliveryWorker {
     if (message.type === "Missing") return { claimed: c, outcome: "failed", startedAt, latencyMs: 0, error: "the message is gone" };
     if (message.type === "Notification" && c.subscription?.status !== "confirmed") {
       return { claimed: c, outcome: "cancelled", startedAt, latencyMs: 0, error: "the subscription was removed before delivery" };
+    }
+    if (row.kind === "http" && message.type !== "Notification" && !c.subscription) {
+      return { claimed: c, outcome: "cancelled", startedAt, latencyMs: 0, error: "the subscription (or its topic) was deleted before delivery" };
     }
     const req = this.request(c);
     const r = await this.send(req);

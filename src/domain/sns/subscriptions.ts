@@ -70,6 +70,18 @@ function checkAttributes(input: unknown): Record<string, string> {
   return out;
 }
 
+/** An endpoint as SNS shows it: a password in the URL is masked. */
+export function displayEndpoint(endpoint: string): string {
+  try {
+    const u = new URL(endpoint);
+    if (!u.password) return endpoint;
+    u.password = "****";
+    return u.toString();
+  } catch {
+    return endpoint;
+  }
+}
+
 function newToken(): string {
   return crypto.randomBytes(64).toString("hex");
 }
@@ -268,7 +280,7 @@ export async function listSubscriptions(
       SubscriptionArn: r.status === "pending" ? "PendingConfirmation" : r.arn,
       Owner: r.owner,
       Protocol: r.protocol,
-      Endpoint: r.endpoint,
+      Endpoint: displayEndpoint(r.endpoint),
       TopicArn: r.topic_arn,
     })),
     nextToken: rows.length > PAGE ? encodeNextToken(page[page.length - 1]!.arn) : undefined,
@@ -287,7 +299,7 @@ export async function getSubscriptionAttributes(deps: SnsDeps, arnInput: unknown
     Owner: sub.owner,
     RawMessageDelivery: a.RawMessageDelivery ?? "false",
     TopicArn: sub.topic_arn,
-    Endpoint: sub.endpoint,
+    Endpoint: displayEndpoint(sub.endpoint),
     Protocol: sub.protocol,
     SubscriptionArn: sub.arn,
     SubscriptionPrincipal: sub.principal_arn,
