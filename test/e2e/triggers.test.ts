@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { call, type ClientKind } from "../helpers/api.js";
 import { codecommit, gitHome, gitOk, makeWorkRepo } from "../helpers/clients.js";
 import { EVENT_TIME, admin, cc, recordsOf, sleep, sns, tlsOptions } from "../helpers/events.js";
+import { managed, userWith } from "../helpers/iam.js";
 import { startServer, type ServerHandle } from "../helpers/server.js";
 import { Subscriber, validateWithSnsValidator, type Received } from "../helpers/subscriber.js";
 
@@ -325,10 +326,21 @@ describe("trigger operations: CodeCommit's errors with the CLI v2 and the SDK v3
     // the branch filter kept refs/heads/other out
     expect(event.Records[0].codecommit.references).toEqual([{ commit: tip, ref: "refs/heads/main", created: true }]);
 
+    // userIdentityARN names whoever pushed: here an IAM user with CodeCommit's PowerUser policy
+    const dev = await userWith(server.url, "dev", { managed: [managed("AWSCodeCommitPowerUser")] });
+    const devEnv = gitHome(dev);
+    await gitOk(["commit", "-q", "--allow-empty", "-m", "by dev"], { cwd: work, env: devEnv });
+    await gitOk(["push", "-q", `${server.url}/v1/repos/errs`, "main"], { cwd: work, env: devEnv });
+    const byDev = await lambda.waitFor((rs) => rs[1]);
+    expect(JSON.parse(byDev.body).Records[0].userIdentityARN).toBe(`arn:aws:iam::${ACCOUNT}:user/dev`);
+    expect(JSON.parse(byDev.body).Records[0].codecommit.references).toEqual([
+      { commit: (await gitOk(["rev-parse", "HEAD"], { cwd: work, env: devEnv })).trim(), ref: "refs/heads/main" },
+    ]);
+
     // TestRepositoryTriggers calls the endpoint at once, and reports what it answered
     const ok = await call(server.url, "sdk", "TestRepositoryTriggers", { repositoryName: "errs", triggers: [{ name: "to-lambda", destinationArn: LAMBDA_ARN, branches: [], events: ["all"] }] });
     expect(ok.out).toEqual({ successfulExecutions: ["to-lambda"], failedExecutions: [] });
-    expect(JSON.parse(lambda.received[1]!.body).Records[0].eventName).toBe("TriggerEventTest");
+    expect(JSON.parse(lambda.received[2]!.body).Records[0].eventName).toBe("TriggerEventTest");
     lambda.respondWith(() => 500);
     const failing = await call(server.url, "cli", "TestRepositoryTriggers", { repositoryName: "errs", triggers: [{ name: "to-lambda", destinationArn: LAMBDA_ARN, branches: [], events: ["all"] }] });
     expect(failing.out.successfulExecutions).toEqual([]);
