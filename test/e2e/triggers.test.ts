@@ -81,7 +81,7 @@ describe("Git Integration for Jira's journey (seeds 001) over HTTPS, with the AW
     expect((await cc(server.url, ["create-repository", "--repository-name", "jira-demo"], { ca: caFile() })).code).toBe(0);
     const empty = await cc(server.url, ["get-repository-triggers", "--repository-name", "jira-demo"], { ca: caFile() });
     expect(empty.json.triggers).toEqual([]);
-    const trigger = { name: "git-for-jira-cloud-webhook-1", destinationArn: topicArn, branches: [], events: ["all"], customData: "jira-site-42" };
+    const trigger = { name: "git-for-jira-cloud-webhook-1", destinationArn: topicArn, branches: [] as string[], events: ["all" as const], customData: "jira-site-42" };
     const put = await cc(server.url, ["put-repository-triggers", "--repository-name", "jira-demo", "--triggers", JSON.stringify([trigger])], { ca: caFile() });
     expect(put.code).toBe(0);
     configurationId = put.json.configurationId;
