@@ -1,3 +1,5 @@
+import fs from "node:fs";
+import path from "node:path";
 import { ConfigError, loadConfig } from "../config.js";
 import { listDeliveries, redeliver } from "../domain/events/admin.js";
 import { FunctionRegistryError, LAMBDA_ARN, deregisterFunction, listFunctions, registerFunction } from "../domain/events/functions.js";
@@ -51,6 +53,9 @@ export async function runAdmin(argv: string[], env: NodeJS.ProcessEnv = process.
   const [command, ...args] = argv;
   const { own, rest } = split(args);
   const cfg = loadConfig(rest, env);
+  if (!cfg.databaseUrl && !fs.existsSync(path.join(cfg.dataDir, "headwater.db"))) {
+    throw new AdminError(`there is no Headwater database in ${cfg.dataDir}: give the server's --data-dir (or --database-url)`);
+  }
   const store = await openStore({ dataDir: cfg.dataDir, databaseUrl: cfg.databaseUrl });
   try {
     switch (command) {
