@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: every benchmark, in one run, printed as the markdown bench/RESULTS.md keeps.
- * Options: --quick (a smaller repository, fewer runs), --only=git|ssh|api|content, --ssh-ciphers
- * (the SSH section also times clones per cipher).
+ * Options: --quick (a smaller repository, fewer runs), --only=git|ssh|api|content|events,
+ * --ssh-ciphers (the SSH section also times clones per cipher).
  */
 import fs from "node:fs";
 import os from "node:os";
@@ -11,6 +11,7 @@ import { ADMIN, ROOT, startServer } from "../test/helpers/server.js";
 import { AttachUserPolicyCommand, CreateAccessKeyCommand, CreatePolicyCommand, CreateUserCommand, IAMClient } from "@aws-sdk/client-iam";
 import { benchApi, type ApiResult } from "./api.js";
 import { benchContent } from "./content.js";
+import { benchEvents } from "./events.js";
 import { benchGitTransfer, headwaterUrl } from "./git-transfer.js";
 import { benchSsh } from "./ssh.js";
 import { run } from "./lib/gen-repo.js";
@@ -172,6 +173,31 @@ if (!only || only === "content") {
   say(
     `GetFile cycles through ${c.samples} files in as many folders at \`main\` (of ${c.files.toLocaleString("en")} files in 250 folders); GetCommit through ${c.samples} of the repository's ${c.commits} commits. Headwater verifies SigV4 on every request; the per-process baseline (\`bench/lib/git-per-request.ts\`: one \`git cat-file\` per request, no signature check) runs in its own process like Headwater. Errors or non-2xx answers: ${errors}. Load average (1 min) before and after: ${fmt(loadBefore)} / ${fmt(loadAfter)}: the machine is shared, and autocannon runs on it too. Target: at least 5× the per-process baseline, p99 under 20 ms at 200 requests per second.`,
   );
+}
+
+if (!only || only === "events") {
+  const r = await benchEvents({ pushes: quick ? 30 : 100, events: 1000, subscribers: 10 });
+  const ms = (x: number) => `${Math.round(x)} ms`;
+  say(`### Events: push → notification (${r.pushes} sequential pushes, one HTTP subscriber on loopback)`);
+  say();
+  say("| from | to | p50 | p99 | max |");
+  say("|---|---|---|---|---|");
+  say(`| event recorded (its eventTime) | notification received | **${ms(r.eventToNotification.p50)}** | **${ms(r.eventToNotification.p99)}** | ${ms(r.eventToNotification.max)} |`);
+  say(`| \`git push\` acknowledged (git exited) | notification received | ${ms(r.ackToNotification.p50)} | ${ms(r.ackToNotification.p99)} | ${ms(r.ackToNotification.max)} |`);
+  say(`| \`git push\` started | notification received | ${ms(r.pushToNotification.p50)} | ${ms(r.pushToNotification.p99)} | ${ms(r.pushToNotification.max)} |`);
+  say();
+  say(`A push itself takes ${fmt(r.pushSeconds.p50 * 1000, 0)} ms (p50). Each notification is a signed SNS message (SHA1withRSA) POSTed to the subscriber; the trigger's event is fanned out from the ref_events outbox. Target: p99 under 250 ms.`);
+  say();
+  const f = r.fanout;
+  say(`### Events: fan-out of ${f.events} events to ${f.subscribers} subscribers (${f.events * f.subscribers} signed deliveries)`);
+  say();
+  say("| run | seconds | deliveries/s |");
+  say("|---|---|---|");
+  say(`| live: ${f.events} CreateBranch calls (8 at a time) while delivering, first call → last delivery | **${fmt(f.live.seconds)} s** | ${Math.round(f.live.deliveriesPerSecond)} |`);
+  say(`| backlog: ${f.events} events recorded by a server without delivery workers, server start → last delivery | **${fmt(f.backlog.seconds)} s** | ${Math.round(f.backlog.deliveriesPerSecond)} |`);
+  say(`| ${f.events} SNS Publish calls to the same topic (8 at a time), first call → last delivery | **${fmt(f.publish.seconds)} s** | ${Math.round(f.publish.deliveriesPerSecond)} |`);
+  say();
+  say(`The CreateBranch calls alone took ${fmt(f.live.callSeconds)} s (each moves a ref with git under the repository's lock), the Publish calls ${fmt(f.publish.callSeconds)} s. Subscribers, API client and server share the machine's two cores. Target: within 10 s.`);
   say();
 }
 

@@ -7,13 +7,18 @@ import { codecommitService } from "./aws/services/codecommit/index.js";
 import type { CloneBases } from "./aws/services/codecommit/metadata.js";
 import { tableAuthorizer } from "./aws/authz.js";
 import { iamService } from "./aws/services/iam/index.js";
+import { snsService } from "./aws/services/sns/index.js";
 import { stsService } from "./aws/services/sts/index.js";
 import { usesTls, type Config } from "./config.js";
 import { ChangeBus } from "./domain/change-bus.js";
 import { CommitService } from "./domain/content/commit-service.js";
 import { ContentService } from "./domain/content/content-service.js";
 import { ObjectCache } from "./domain/content/object-reader.js";
+import { sweepDeliveries } from "./domain/events/admin.js";
+import { DeliveryWorker } from "./domain/events/deliveries.js";
+import { EventDispatcher } from "./domain/events/dispatcher.js";
 import { RefLedger } from "./domain/events/ref-ledger.js";
+import { TriggerService } from "./domain/events/triggers.js";
 import { AccessControl } from "./domain/iam/access.js";
 import { KeyUsageRecorder } from "./domain/iam/access-keys.js";
 import { IamDeps } from "./domain/iam/deps.js";
@@ -22,12 +27,16 @@ import { ServiceCredentialVerifier } from "./domain/iam/service-credentials.js";
 import { sweepExpired } from "./domain/iam/sessions.js";
 import { BranchService } from "./domain/repos/branches.js";
 import { RepositoryService } from "./domain/repos/repositories.js";
+import { SnsDeps } from "./domain/sns/common.js";
+import { SnsSigner } from "./domain/sns/signer.js";
+import { sweepSubscriptions } from "./domain/sns/subscriptions.js";
 import { CatFilePool } from "./git/cat-file.js";
 import { GitRunner } from "./git/exec.js";
 import type { Logger } from "./log.js";
 import { SecretBox } from "./secrets/crypto.js";
 import { openStore } from "./store/db.js";
 import { loadTls } from "./tls.js";
+import { httpSender } from "./transport/outbound-http.js";
 import { iamGitAuthorizer } from "./transport/git-authorizer.js";
 import { GitServing } from "./transport/git-service.js";
 import { smartHttpPlugin } from "./transport/smart-http.js";
@@ -110,6 +119,33 @@ export async function startServer(cfg: Config, log: Logger, env: NodeJS.ProcessE
     envKey && envSecret ? { accessKeyId: envKey, secretAccessKey: envSecret } : undefined,
   );
 
+  // Events: SNS-compatible topics, repository triggers, and the workers that deliver them.
+  const cloneBases: CloneBases = { http: "", ssh: "" };
+  const signer = await SnsSigner.open(cfg.dataDir);
+  const sender = httpSender();
+  let worker: DeliveryWorker | undefined;
+  let dispatcher: EventDispatcher | undefined;
+  const sns = new SnsDeps(store.db, cfg.region, cfg.accountId, { base: () => cloneBases.http }, log, () => worker?.wake());
+  const triggers = new TriggerService(repos, sns, sender.send, cfg.deliveryTimeoutSeconds * 1000);
+  if (cfg.deliveryWorkers) {
+    dispatcher = new EventDispatcher(store.db, store.engine, { region: cfg.region, accountId: cfg.accountId }, log, () => worker?.wake());
+    worker = new DeliveryWorker(store.db, signer, sns.urls, sender.send, log, {
+      engine: store.engine,
+      delayScale: cfg.deliveryDelayScale,
+      timeoutMs: cfg.deliveryTimeoutSeconds * 1000,
+      concurrency: cfg.deliveryConcurrency,
+      leaseMs: Math.max(30_000, cfg.deliveryTimeoutSeconds * 2000),
+      pollMs: 1000,
+    });
+    bus.subscribe("ref-events", () => dispatcher?.wake());
+  }
+  const eventSweep = async () => {
+    await sweepSubscriptions(sns);
+    await sweepDeliveries(store.db, cfg.deliveryRetentionDays * 86400_000);
+  };
+  const eventSweeper = setInterval(() => void eventSweep().catch((e) => log.warn({ err: e }, "event sweep failed")), 10 * 60_000);
+  eventSweeper.unref();
+
   // Crash repair before serving: orphaned directories, and ref changes never recorded.
   await repos.sweepOrphans();
   await ledger.repair((await repos.all()).map((r) => repos.handle(r)));
@@ -137,8 +173,9 @@ export async function startServer(cfg: Config, log: Logger, env: NodeJS.ProcessE
     done();
   });
   app.get("/health", async () => ({ status: "ok", version: VERSION, region: cfg.region, accountId: cfg.accountId }));
+  // the certificate SNS messages are signed with (their SigningCertURL)
+  app.get(`/${signer.certFileName}`, async (_req, reply) => reply.header("content-type", "application/x-pem-file").send(signer.certPem));
 
-  const cloneBases: CloneBases = { http: "", ssh: "" };
   const lookup = (id: string) => identities.lookupAccessKey(id);
   const serving = new GitServing(repos, runner, iamGitAuthorizer(access), log, cfg.gitTimeoutSeconds * 1000);
 
@@ -164,6 +201,7 @@ export async function startServer(cfg: Config, log: Logger, env: NodeJS.ProcessE
           branches,
           content,
           commits,
+          triggers,
           cloneBases,
           lookups: {
             repositoryArn: (name) => repos.arnOf(name),
@@ -181,7 +219,10 @@ export async function startServer(cfg: Config, log: Logger, env: NodeJS.ProcessE
         }),
         iamService(iam, access),
         stsService(iam, access),
+        snsService(sns),
       ],
+      // SNS's SubscribeURL and UnsubscribeURL links are followed without a signature
+      unsigned: { sns: ["ConfirmSubscription", "Unsubscribe"] },
       lookup,
       authorize: tableAuthorizer(access),
       onAuthenticated: (principal, service) => {
@@ -228,12 +269,19 @@ export async function startServer(cfg: Config, log: Logger, env: NodeJS.ProcessE
   const httpUrl = `${scheme}://${hostForUrl}:${port}`;
   cloneBases.http = (cfg.publicUrl ?? httpUrl).replace(/\/+$/, "");
   cloneBases.ssh = (cfg.publicSshUrl ?? `ssh://${new URL(cloneBases.http).hostname}:${sshPort}`).replace(/\/+$/, "");
+  // deliveries name this server in their URLs, so they start once its URL is known
+  await worker?.start();
+  dispatcher?.start();
 
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
       log.info("shutting down: finishing running git operations");
       await Promise.all([drainHttp(app, () => inFlight, () => lastActivity), ssh.stop()]);
+      clearInterval(eventSweeper);
+      await dispatcher?.stop();
+      await worker?.stop();
+      sender.close();
       catFiles.closeAll(); // the long-lived readers would otherwise keep drain() waiting
       clearInterval(sweeper);
       await runner.drain(30_000);

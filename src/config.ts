@@ -25,6 +25,11 @@ const schema = z.object({
   sshMaxChannels: z.coerce.number().int().min(1).default(10),
   sshAuthTimeoutSeconds: z.coerce.number().positive().default(30),
   sshIdleTimeoutSeconds: z.coerce.number().positive().default(300),
+  deliveryWorkers: z.coerce.boolean().default(true),
+  deliveryTimeoutSeconds: z.coerce.number().min(0.01).max(900).default(15),
+  deliveryDelayScale: z.coerce.number().min(0).max(100).default(1),
+  deliveryConcurrency: z.coerce.number().int().min(1).max(1024).default(32),
+  deliveryRetentionDays: z.coerce.number().min(0).default(7),
 });
 
 export type Config = z.infer<typeof schema> & {
@@ -59,6 +64,11 @@ export const FLAGS: FlagSpec[] = [
   { key: "sshMaxChannels", flag: "ssh-max-channels", help: "SSH sessions open at once on one connection (default 10)" },
   { key: "sshAuthTimeoutSeconds", flag: "ssh-auth-timeout-seconds", help: "SSH connections not authenticated by then are dropped (default 30)" },
   { key: "sshIdleTimeoutSeconds", flag: "ssh-idle-timeout-seconds", help: "SSH connections with no git data moving for this long are closed (default 300)" },
+  { key: "deliveryWorkers", flag: "delivery-workers", boolean: true, help: "deliver events and SNS messages from this process (default true)" },
+  { key: "deliveryTimeoutSeconds", flag: "delivery-timeout-seconds", help: "deadline of one delivery attempt, as SNS's (default 15)" },
+  { key: "deliveryDelayScale", flag: "delivery-delay-scale", help: "multiplies every retry delay of the delivery policies (default 1)" },
+  { key: "deliveryConcurrency", flag: "delivery-concurrency", help: "most endpoints delivered to at once (default 32)" },
+  { key: "deliveryRetentionDays", flag: "delivery-retention-days", help: "days delivered messages stay in the delivery log (default 7)" },
 ];
 
 export class ConfigError extends Error {}

@@ -3,6 +3,7 @@ import { ConfigError, FLAGS, loadConfig } from "../config.js";
 import { createLogger } from "../log.js";
 import { VERSION, startServer } from "../app.js";
 import { hostKeysCommand } from "./host-keys.js";
+import { ADMIN_USAGE, AdminError, runAdmin } from "./admin.js";
 
 const USAGE = `headwater ${VERSION}: a self-hosted Git service that speaks AWS CodeCommit's language
 
@@ -10,6 +11,7 @@ Usage:
   headwater serve [flags]     start the server
   headwater host-keys [flags] print the SSH host keys' fingerprints and known_hosts lines
                               (for the --host and --ssh-port, or --public-ssh-url, given)
+  headwater admin COMMAND     administration (below)
   headwater --version
 
 Flags (each also as an environment variable HEADWATER_<FLAG>, e.g. HEADWATER_DATA_DIR):
@@ -18,7 +20,8 @@ ${FLAGS.map((f) => `  --${f.flag.padEnd(22)} ${f.help}`).join("\n")}
 Bootstrap administrator: set HEADWATER_ADMIN_ACCESS_KEY_ID and HEADWATER_ADMIN_SECRET_ACCESS_KEY
 to choose its key pair; otherwise one is generated on first start into
 <data-dir>/admin-credentials.json.
-`;
+
+${ADMIN_USAGE}`;
 
 async function serve(argv: string[]): Promise<void> {
   let cfg;
@@ -75,6 +78,17 @@ async function main(): Promise<void> {
       return serve(rest);
     case "host-keys":
       process.exitCode = hostKeysCommand(rest);
+      return;
+    case "admin":
+      try {
+        process.stdout.write(JSON.stringify(await runAdmin(rest), null, 2) + "\n");
+      } catch (e) {
+        if (e instanceof AdminError || e instanceof ConfigError) {
+          process.stderr.write(`headwater admin: ${e.message}\n\n${ADMIN_USAGE}`);
+          process.exit(2);
+        }
+        throw e;
+      }
       return;
     case "--version":
     case "version":

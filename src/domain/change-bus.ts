@@ -4,7 +4,11 @@
  * so a write is visible to the next request. (Several processes sharing PostgreSQL need the
  * notice carried between them, e.g. by LISTEN/NOTIFY: that belongs to the scale-out mode.)
  */
-export type ChangeTopic = "repositories" | "identities";
+export type ChangeTopic =
+  | "repositories"
+  | "identities"
+  /** new rows in the ref_events outbox (the events workers fan them out) */
+  | "ref-events";
 
 export class ChangeBus {
   private readonly listeners = new Map<ChangeTopic, Array<() => void>>();

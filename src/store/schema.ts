@@ -1,4 +1,4 @@
-import type { Generated } from "kysely";
+import type { ColumnType, Generated } from "kysely";
 
 /**
  * Table types. Times are epoch milliseconds (integers) so both engines store and compare them
@@ -172,6 +172,8 @@ export interface RefEventsTable {
   /** JSON: [{ref, oldCommit, newCommit}] */
   refs: string;
   created_at: number;
+  /** when the events workers fanned the row out to its triggers (null: not yet) */
+  dispatched_at: ColumnType<number | null, number | null | undefined, number | null>;
 }
 
 /**
@@ -188,6 +190,104 @@ export interface RefIntentsTable {
   /** JSON: full ref names the change may touch */
   refs: string;
   started_at: number;
+}
+
+/** An SNS-compatible topic; `attributes` is JSON of what CreateTopic/SetTopicAttributes set. */
+export interface SnsTopicsTable {
+  arn: string;
+  name: string;
+  owner: string;
+  attributes: string;
+  created_at: number;
+}
+
+export interface SnsTopicTagsTable {
+  topic_arn: string;
+  tag_key: string;
+  tag_value: string;
+}
+
+export interface SnsSubscriptionsTable {
+  arn: string;
+  topic_arn: string;
+  protocol: string;
+  endpoint: string;
+  owner: string;
+  principal_arn: string;
+  /** pending | confirmed | deleted */
+  status: string;
+  token: string;
+  token_expires_at: number;
+  /** JSON: RawMessageDelivery, DeliveryPolicy, FilterPolicy, FilterPolicyScope */
+  attributes: string;
+  authenticated: number;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface SnsMessagesTable {
+  id: string;
+  type: string;
+  topic_arn: string | null;
+  subject: string | null;
+  message: string;
+  protocol_messages: string | null;
+  message_attributes: string | null;
+  token: string | null;
+  subscribe_url: string | null;
+  signature_version: string;
+  timestamp: string;
+  created_at: number;
+}
+
+export interface RepositoryTriggersTable {
+  repository_id: string;
+  configuration_id: string;
+  triggers: string;
+  updated_at: number;
+}
+
+/** Lambda function ARNs accepted as trigger destinations, and the URL that receives their events. */
+export interface FunctionEndpointsTable {
+  function_arn: string;
+  url: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface DeliveriesTable {
+  id: Generated<number>;
+  message_id: string;
+  kind: string;
+  destination_key: string;
+  topic_arn: string | null;
+  subscription_arn: string | null;
+  endpoint: string;
+  repository_id: string | null;
+  event_id: number | null;
+  trigger_name: string | null;
+  status: string;
+  tries: number;
+  attempts: number;
+  policy: string;
+  next_attempt_at: number;
+  lease_owner: string | null;
+  lease_until: number | null;
+  last_status_code: number | null;
+  last_error: string | null;
+  created_at: number;
+  updated_at: number;
+  delivered_at: number | null;
+}
+
+export interface DeliveryAttemptsTable {
+  delivery_id: number;
+  attempt: number;
+  started_at: number;
+  latency_ms: number;
+  outcome: string;
+  status_code: number | null;
+  error: string | null;
 }
 
 export interface Database {
@@ -210,4 +310,12 @@ export interface Database {
   service_credentials: ServiceCredentialsTable;
   login_profiles: LoginProfilesTable;
   sts_sessions: StsSessionsTable;
+  sns_topics: SnsTopicsTable;
+  sns_topic_tags: SnsTopicTagsTable;
+  sns_subscriptions: SnsSubscriptionsTable;
+  sns_messages: SnsMessagesTable;
+  repository_triggers: RepositoryTriggersTable;
+  function_endpoints: FunctionEndpointsTable;
+  deliveries: DeliveriesTable;
+  delivery_attempts: DeliveryAttemptsTable;
 }

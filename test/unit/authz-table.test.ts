@@ -2,6 +2,8 @@ import { execFileSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { codecommitAuthz } from "../../src/aws/services/codecommit/authz.js";
 import { iamService } from "../../src/aws/services/iam/index.js";
+import { snsService } from "../../src/aws/services/sns/index.js";
+import { SnsDeps } from "../../src/domain/sns/common.js";
 import { stsService } from "../../src/aws/services/sts/index.js";
 import type { AccessControl } from "../../src/domain/iam/access.js";
 import type { IamDeps } from "../../src/domain/iam/deps.js";
@@ -54,5 +56,36 @@ describe("the authorization table", () => {
     expect(await table.MergeBranchesBySquash!.keys!({ repositoryName: "r", targetBranch: "prod" }, {} as never)).toEqual({
       "codecommit:References": "refs/heads/prod",
     });
+  });
+
+  it("has a row for every SNS operation served, named after it (PublishBatch is sns:Publish, as in AWS), on the topic", async () => {
+    const deps = new SnsDeps({} as never, "us-east-1", "000000000000", { base: () => "" }, {} as never, () => {});
+    const service = snsService(deps);
+    const served = Object.keys(service.operations).sort();
+    expect(Object.keys(service.authz).sort()).toEqual(served);
+    const snsOps = new Set(modelOperations("sns", "2010-03-31"));
+    expect(served.filter((op) => !snsOps.has(op))).toEqual([]);
+    for (const op of served) expect(service.authz[op]!.action).toBe(op === "PublishBatch" ? "sns:Publish" : `sns:${op}`);
+    const topic = "arn:aws:sns:us-east-1:000000000000:codecommit-t";
+    const sub = `${topic}:0a7e3c1e-5f1e-4b5e-9c1a-3d2f1e0b9a88`;
+    const caller = {} as never;
+    expect(await service.authz.CreateTopic!.resources({ Name: "codecommit-t" }, caller)).toEqual([topic]);
+    expect(await service.authz.Publish!.resources({ TopicArn: topic }, caller)).toEqual([topic]);
+    expect(await service.authz.Unsubscribe!.resources({ SubscriptionArn: sub }, caller)).toEqual([topic]);
+    expect(await service.authz.SetSubscriptionAttributes!.resources({ SubscriptionArn: sub }, caller)).toEqual([topic]);
+    expect(await service.authz.ListTopics!.resources({}, caller)).toEqual(["*"]);
+    expect(await service.authz.TagResource!.resources({ ResourceArn: topic }, caller)).toEqual([topic]);
+    expect(await service.authz.Subscribe!.keys!({ TopicArn: topic, Protocol: "https", Endpoint: "https://x" }, caller)).toEqual({
+      "sns:Protocol": "https",
+      "sns:Endpoint": "https://x",
+    });
+  });
+
+  it("authorizes the trigger operations on the repository", async () => {
+    const table = codecommitAuthz(lookups);
+    for (const op of ["GetRepositoryTriggers", "PutRepositoryTriggers", "TestRepositoryTriggers"]) {
+      expect(table[op]!.action).toBe(`codecommit:${op}`);
+      expect(await table[op]!.resources({ repositoryName: "r" }, {} as never)).toEqual(["arn:aws:codecommit:us-east-1:000000000000:r"]);
+    }
   });
 });

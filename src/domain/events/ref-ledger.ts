@@ -156,7 +156,10 @@ export class RefLedger {
       await trx.updateTable("repositories").set(update).where("id", "=", repo.id).execute();
       return changes;
     }).then((changes) => {
-      if (changes.length) this.bus.publish("repositories"); // lastModifiedDate moved
+      if (changes.length) {
+        this.bus.publish("repositories"); // lastModifiedDate moved
+        this.bus.publish("ref-events"); // the events workers deliver it
+      }
       return changes;
     });
   }

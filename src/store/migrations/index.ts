@@ -2,6 +2,7 @@ import type { Kysely } from "kysely";
 import type { Engine } from "../db.js";
 import * as m001 from "./001_initial.js";
 import * as m002 from "./002_iam.js";
+import * as m003 from "./003_events.js";
 
 export interface Migration {
   name: string;
@@ -12,4 +13,5 @@ export interface Migration {
 export const migrations: Migration[] = [
   { name: "001_initial", up: m001.up },
   { name: "002_iam", up: m002.up },
+  { name: "003_events", up: m003.up },
 ];

@@ -1,5 +1,6 @@
 import type { CommitService } from "../../../domain/content/commit-service.js";
 import type { ContentService } from "../../../domain/content/content-service.js";
+import type { TriggerService } from "../../../domain/events/triggers.js";
 import type { BranchService } from "../../../domain/repos/branches.js";
 import type { RepositoryService } from "../../../domain/repos/repositories.js";
 import type { AwsService } from "../../service.js";
@@ -10,6 +11,7 @@ import { contentOperations } from "./content.js";
 import type { CloneBases } from "./metadata.js";
 import { repositoryOperations } from "./repositories.js";
 import { tagOperations } from "./tags.js";
+import { triggerOperations } from "./triggers.js";
 
 /** CodeCommit (awsJson 1.1, X-Amz-Target CodeCommit_20150413.<Operation>, signing name codecommit). */
 export function codecommitService(deps: {
@@ -17,6 +19,7 @@ export function codecommitService(deps: {
   branches: BranchService;
   content: ContentService;
   commits: CommitService;
+  triggers: TriggerService;
   cloneBases: CloneBases;
   lookups: CodeCommitAuthzLookups;
 }): AwsService {
@@ -29,6 +32,7 @@ export function codecommitService(deps: {
       ...tagOperations(deps.repos),
       ...contentOperations(deps.content),
       ...commitOperations(deps.content, deps.commits),
+      ...triggerOperations(deps.triggers),
     },
     authz: codecommitAuthz(deps.lookups),
     accessDenied: codecommitAccessDenied,
