@@ -15,7 +15,7 @@ Usage:
   headwater --version
 
 Flags (each also as an environment variable HEADWATER_<FLAG>, e.g. HEADWATER_DATA_DIR):
-${FLAGS.map((f) => `  --${f.flag.padEnd(22)} ${f.help}`).join("\n")}
+${FLAGS.map((f) => `  --${f.flag.padEnd(Math.max(...FLAGS.map((x) => x.flag.length)) + 1)} ${f.help}`).join("\n")}
 
 Bootstrap administrator: set HEADWATER_ADMIN_ACCESS_KEY_ID and HEADWATER_ADMIN_SECRET_ACCESS_KEY
 to choose its key pair; otherwise one is generated on first start into
