@@ -2,6 +2,7 @@ import type { Caller } from "../domain/context.js";
 import type { AccessControl } from "../domain/iam/access.js";
 import type { ContextInput } from "../domain/iam/policy/index.js";
 import type { ServiceError } from "../errors.js";
+import { asList } from "./query-protocol.js";
 import type { AwsService, Authorizer } from "./service.js";
 
 /**
@@ -29,6 +30,27 @@ export type AuthzTable = Record<string, AuthzRule>;
 /** Rows for operations whose resource is a single ARN computed from the input. */
 export function rule(action: string, resource: (input: Record<string, unknown>, caller: Caller) => Promise<string> | string, extra: Partial<AuthzRule> = {}): AuthzRule {
   return { action, resources: async (i, c) => [await resource(i, c)], ...extra };
+}
+
+/**
+ * The request-tag condition keys of a tagging call: `aws:RequestTag/KEY` for each tag it sets and
+ * `aws:TagKeys` for the keys it sets or removes.
+ */
+export function requestTagContext(tags: Array<[string, string]> | undefined, removedKeys?: string[]): ContextInput {
+  const out: Record<string, string | string[]> = {};
+  if (tags) {
+    for (const [k, v] of tags) if (k) out[`aws:RequestTag/${k}`] = v;
+    out["aws:TagKeys"] = tags.map(([k]) => k);
+  }
+  if (removedKeys) out["aws:TagKeys"] = removedKeys;
+  return out;
+}
+
+/** The same for awsQuery services (IAM, SNS): `Tags.member.N.Key/Value` and `TagKeys.member.N`. */
+export function queryTagContext(input: Record<string, unknown>): ContextInput {
+  const tags = asList<{ Key?: string; Value?: string }>(input.Tags);
+  const keys = asList<string>(input.TagKeys);
+  return requestTagContext(tags?.map((t) => [String(t?.Key ?? ""), String(t?.Value ?? "")]), keys?.map(String));
 }
 
 export function str(v: unknown): string {

@@ -6,6 +6,7 @@ import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { call } from "../helpers/api.js";
 import { codecommit, git, gitHome, gitOk, makeWorkRepo } from "../helpers/clients.js";
+import { refEvents } from "../helpers/events.js";
 import { startServer, tmpDir, type ServerHandle } from "../helpers/server.js";
 
 const servers: ServerHandle[] = [];
@@ -29,15 +30,6 @@ function addRandomCommit(work: string, env: Record<string, string>, mb: number):
     stdio: ["ignore", fs.openSync(path.join(work, `big-${Date.now()}.bin`), "w"), "inherit"],
   });
   return gitOk(["add", "."], { cwd: work, env }).then(() => gitOk(["commit", "-qm", `${mb} MB`], { cwd: work, env }));
-}
-
-function events(dataDir: string): Array<{ source: string; actor_arn: string; refs: string; repository_name: string }> {
-  const db = new Database(path.join(dataDir, "headwater.db"), { readonly: true });
-  try {
-    return db.prepare("select source, actor_arn, refs, repository_name from ref_events order by id").all() as never;
-  } finally {
-    db.close();
-  }
 }
 
 describe("restarts", () => {
@@ -121,7 +113,7 @@ describe("every ref change is recorded (the outbox the events issue delivers fro
     await call(server.url, "sdk", "CreateBranch", { repositoryName: "ledger", branchName: "api-made", commitId: c1 });
     await call(server.url, "sdk", "DeleteBranch", { repositoryName: "ledger", branchName: "dev" });
     const admin = "arn:aws:iam::000000000000:user/admin";
-    let rows = events(server.dataDir);
+    let rows = refEvents(server.dataDir);
     expect(rows).toHaveLength(3);
     expect(rows[0]).toMatchObject({ source: "push", actor_arn: admin, repository_name: "ledger" });
     expect(JSON.parse(rows[0]!.refs).map((r: { ref: string }) => r.ref)).toEqual(["refs/heads/dev", "refs/heads/main", "refs/tags/v1"]);
@@ -141,7 +133,7 @@ describe("every ref change is recorded (the outbox the events issue delivers fro
     db.close();
     execFileSync("git", ["--git-dir", gitDir, "update-ref", "refs/heads/pushed", c1]);
     server = await start(server.dataDir);
-    rows = events(server.dataDir);
+    rows = refEvents(server.dataDir);
     expect(rows).toHaveLength(5);
     expect(rows[3]).toMatchObject({ source: "push", actor_arn: "arn:aws:iam::000000000000:user/pusher" });
     expect(JSON.parse(rows[3]!.refs)[0].ref).toBe("refs/heads/pushed");

@@ -1,4 +1,3 @@
-import Database from "better-sqlite3";
 import { AttachGroupPolicyCommand, CreateGroupCommand, PutGroupPolicyCommand } from "@aws-sdk/client-iam";
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import crypto from "node:crypto";
@@ -10,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { call } from "../helpers/api.js";
 import { aws, git, gitHome, gitOk, makeWorkRepo, type Creds } from "../helpers/clients.js";
 import { iamClient, managed, userWith } from "../helpers/iam.js";
+import { refEvents } from "../helpers/events.js";
 import { startServer, tmpDir, type ServerHandle } from "../helpers/server.js";
 import {
   fingerprints,
@@ -96,15 +96,6 @@ async function rawPush(u: { keyId: string; key: KeyPair }, repo: string, command
     });
   } finally {
     client.end();
-  }
-}
-
-function events(dataDir: string): Array<{ source: string; actor_arn: string; refs: string; repository_name: string }> {
-  const db = new Database(path.join(dataDir, "headwater.db"), { readonly: true });
-  try {
-    return db.prepare("select source, actor_arn, refs, repository_name from ref_events order by id").all() as never;
-  } finally {
-    db.close();
   }
 }
 
@@ -222,7 +213,7 @@ describe("clone, fetch and push over SSH", () => {
     expect(fs.readFileSync(path.join(dir, "README.md"), "utf8")).toBe("mirrored\n");
     await commitIn(dir, u.env, "mirror.txt");
     await gitOk(["push", "-q", "origin", "HEAD:refs/heads/mirror"], { cwd: dir, env: u.env });
-    const ev = events(server.dataDir).filter((e) => e.repository_name === "mirrored").pop()!;
+    const ev = refEvents(server.dataDir).filter((e) => e.repository_name === "mirrored").pop()!;
     expect(ev.actor_arn).toBe(userArn("mirror-bot"));
     // scp-like syntax (the port from ssh's options): git sends the path without its leading slash
     const scpEnv = sshGitEnv(u.key, known, ["-p", String(server.sshPort)]);
@@ -414,7 +405,7 @@ describe("authorization: the same rules and words as HTTPS", () => {
     const dev = await sshUser("ssh-dev", { managed: [], groups: ["ssh-developers"] });
     await createRepo(server, "protected", true);
     const before = await branchTip(server, "protected", "main");
-    const eventsBefore = events(server.dataDir).length;
+    const eventsBefore = refEvents(server.dataDir).length;
 
     const dir = tmpDir("protected");
     await gitOk(["clone", "-q", sshUrl(server, dev.keyId, "protected"), dir], { env: dev.env });
@@ -445,7 +436,7 @@ describe("authorization: the same rules and words as HTTPS", () => {
     expect(await branchTip(server, "protected", "also-new")).toBeUndefined();
     expect(await branchTip(server, "protected", "main")).toBe(before);
     // only the feature push was recorded
-    const added = events(server.dataDir).slice(eventsBefore).filter((e) => e.repository_name === "protected");
+    const added = refEvents(server.dataDir).slice(eventsBefore).filter((e) => e.repository_name === "protected");
     expect(added.map((e) => JSON.parse(e.refs).map((c: { ref: string }) => c.ref))).toEqual([["refs/heads/feature"]]);
   });
 
@@ -458,7 +449,7 @@ describe("authorization: the same rules and words as HTTPS", () => {
     await gitOk(["push", "-q", `${server.url}/v1/repos/evented`, "HEAD:refs/heads/via-https"], { cwd: dir, env: gitHome(u.creds) });
     await gitOk(["push", "-q", sshUrl(server, u.keyId, "evented"), "HEAD:refs/heads/via-ssh"], { cwd: dir, env: u.env });
     // the event is there as soon as git push returns
-    const rows = events(server.dataDir).filter((e) => e.repository_name === "evented").slice(-2);
+    const rows = refEvents(server.dataDir).filter((e) => e.repository_name === "evented").slice(-2);
     const shape = (branch: string) => ({
       source: "push",
       actor_arn: userArn("eventful"),
@@ -638,7 +629,7 @@ describe("graceful stop", () => {
       s = await startServer({ dataDir: s.dataDir });
       expect(s.sshHostKeys).toEqual(fingerprintsBefore);
       expect(await branchTip(s, "graceful", "main")).toBe(tip);
-      const ev = events(s.dataDir).filter((e) => e.repository_name === "graceful");
+      const ev = refEvents(s.dataDir).filter((e) => e.repository_name === "graceful");
       expect(ev.map((e) => [e.source, e.actor_arn])).toEqual([["push", userArn("pusher")]]);
     } finally {
       await s.stop();

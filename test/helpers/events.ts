@@ -55,6 +55,11 @@ export function query<T = Record<string, unknown>>(dataDir: string, sql: string,
   }
 }
 
+/** The outbox's recorded ref changes, oldest first. */
+export function refEvents(dataDir: string): Array<{ source: string; actor_arn: string; refs: string; repository_name: string }> {
+  return query(dataDir, "select source, actor_arn, refs, repository_name from ref_events order by id");
+}
+
 /** The parsed CodeCommit records of a Notification (its Message is the records JSON). */
 export function recordsOf(notification: { json?: any }): any[] {
   return JSON.parse(notification.json.Message).Records;

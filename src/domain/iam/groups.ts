@@ -4,6 +4,7 @@ import type { IamGroupsTable } from "../../store/schema.js";
 import type { IamDeps } from "./deps.js";
 import { paginate, type Page } from "./paging.js";
 import { requireUser, type User } from "./users.js";
+import { refuseWhilePoliciesRemain } from "./entity-policies.js";
 import * as v from "./validate.js";
 
 export interface Group {
@@ -89,10 +90,7 @@ export async function deleteGroup(deps: IamDeps, nameInput: unknown): Promise<vo
   const row = await requireGroup(deps, v.groupName(nameInput));
   const member = await deps.db.selectFrom("iam_group_members").select("user_name").where("group_name", "=", row.name).executeTakeFirst();
   if (member) throw v.deleteConflict("Cannot delete entity, must remove users from group first.");
-  const inline = await deps.db.selectFrom("iam_inline_policies").select("policy_name").where("entity_type", "=", "group").where("entity_name", "=", row.name).executeTakeFirst();
-  if (inline) throw v.deleteConflict("Cannot delete entity, must delete policies first.");
-  const attached = await deps.db.selectFrom("iam_attachments").select("policy_arn").where("entity_type", "=", "group").where("entity_name", "=", row.name).executeTakeFirst();
-  if (attached) throw v.deleteConflict("Cannot delete entity, must detach all policies first.");
+  await refuseWhilePoliciesRemain(deps, "group", row.name);
   await deps.db.deleteFrom("iam_groups").where("id", "=", row.id).execute();
   deps.changed();
 }

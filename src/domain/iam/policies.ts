@@ -184,8 +184,10 @@ export async function deletePolicy(deps: IamDeps, arnInput: unknown): Promise<vo
       "This policy has more than one version. Before you delete a policy, you must delete the policy's versions. The default version is deleted with the policy.",
     );
   }
-  await deps.db.deleteFrom("iam_policies").where("arn", "=", row.arn).execute();
-  await dropTags(deps, "policy", row.arn);
+  await deps.db.transaction().execute(async (trx) => {
+    await trx.deleteFrom("iam_policies").where("arn", "=", row.arn).execute();
+    await dropTags(trx, "policy", row.arn);
+  });
   deps.changed();
 }
 

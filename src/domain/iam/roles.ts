@@ -5,6 +5,7 @@ import type { IamDeps, Tag } from "./deps.js";
 import { paginate, type Page } from "./paging.js";
 import { checkPolicyDocument } from "./policy-documents.js";
 import { addTags, dropTags, listTags, removeTags, validateTags } from "./tags.js";
+import { refuseWhilePoliciesRemain } from "./entity-policies.js";
 import * as v from "./validate.js";
 
 export interface Role {
@@ -122,15 +123,12 @@ export async function updateRole(deps: IamDeps, nameInput: unknown, description:
 
 export async function deleteRole(deps: IamDeps, nameInput: unknown): Promise<void> {
   const row = await requireRole(deps, v.roleName(nameInput));
-  const inline = await deps.db.selectFrom("iam_inline_policies").select("policy_name").where("entity_type", "=", "role").where("entity_name", "=", row.name).executeTakeFirst();
-  if (inline) throw v.deleteConflict("Cannot delete entity, must delete policies first.");
-  const attached = await deps.db.selectFrom("iam_attachments").select("policy_arn").where("entity_type", "=", "role").where("entity_name", "=", row.name).executeTakeFirst();
-  if (attached) throw v.deleteConflict("Cannot delete entity, must detach all policies first.");
+  await refuseWhilePoliciesRemain(deps, "role", row.name);
   await deps.db.transaction().execute(async (trx) => {
     await trx.deleteFrom("sts_sessions").where("kind", "=", "assumed-role").where("entity_name", "=", row.name).execute();
     await trx.deleteFrom("iam_roles").where("id", "=", row.id).execute();
+    await dropTags(trx, "role", row.name);
   });
-  await dropTags(deps, "role", row.name);
   deps.changed();
 }
 

@@ -1,3 +1,5 @@
+import type { Kysely } from "kysely";
+import type { Database } from "../../store/schema.js";
 import { ServiceError } from "../../errors.js";
 import type { IamDeps, Tag } from "./deps.js";
 import { limitExceeded } from "./validate.js";
@@ -77,10 +79,12 @@ export async function removeTags(deps: IamDeps, type: Taggable, name: string, ke
   deps.changed();
 }
 
-export async function renameTagged(deps: IamDeps, type: Taggable, from: string, to: string): Promise<void> {
-  await deps.db.updateTable("iam_tags").set({ entity_name: to }).where("entity_type", "=", type).where("entity_name", "=", from).execute();
+/** Runs inside the rename's transaction, so tags never stay behind under the old name. */
+export async function renameTagged(db: Kysely<Database>, type: Taggable, from: string, to: string): Promise<void> {
+  await db.updateTable("iam_tags").set({ entity_name: to }).where("entity_type", "=", type).where("entity_name", "=", from).execute();
 }
 
-export async function dropTags(deps: IamDeps, type: Taggable, name: string): Promise<void> {
-  await deps.db.deleteFrom("iam_tags").where("entity_type", "=", type).where("entity_name", "=", name).execute();
+/** Runs inside the deletion's transaction: a later entity of the same name must not inherit them. */
+export async function dropTags(db: Kysely<Database>, type: Taggable, name: string): Promise<void> {
+  await db.deleteFrom("iam_tags").where("entity_type", "=", type).where("entity_name", "=", name).execute();
 }

@@ -6,6 +6,7 @@ import type { Principal } from "../context.js";
 import type { IamDeps, Tag } from "./deps.js";
 import { paginate, type Page } from "./paging.js";
 import { addTags, dropTags, listTags, removeTags, renameTagged, validateTags } from "./tags.js";
+import { refuseWhilePoliciesRemain } from "./entity-policies.js";
 import * as v from "./validate.js";
 
 export interface User {
@@ -110,9 +111,9 @@ export async function updateUser(deps: IamDeps, input: { name: unknown; newName?
         await trx.updateTable(table).set({ entity_name: finalName }).where("entity_type", "=", "user").where("entity_name", "=", row.name).execute();
       }
       await trx.updateTable("sts_sessions").set({ entity_name: finalName }).where("kind", "=", "session").where("entity_name", "=", row.name).execute();
+      await renameTagged(trx, "user", row.name, finalName);
     }
   });
-  if (finalName !== row.name) await renameTagged(deps, "user", row.name, finalName);
   deps.changed();
 }
 
@@ -126,15 +127,12 @@ export async function deleteUser(deps: IamDeps, nameInput: unknown): Promise<voi
   if (await has("ssh_public_keys")) throw v.deleteConflict("Cannot delete entity, must delete SSH public keys first.");
   if (await has("service_credentials")) throw v.deleteConflict("Cannot delete entity, must remove referenced objects first.");
   if (await has("iam_group_members")) throw v.deleteConflict("Cannot delete entity, must remove users from group first.");
-  const inline = await deps.db.selectFrom("iam_inline_policies").select("policy_name").where("entity_type", "=", "user").where("entity_name", "=", row.name).executeTakeFirst();
-  if (inline) throw v.deleteConflict("Cannot delete entity, must delete policies first.");
-  const attached = await deps.db.selectFrom("iam_attachments").select("policy_arn").where("entity_type", "=", "user").where("entity_name", "=", row.name).executeTakeFirst();
-  if (attached) throw v.deleteConflict("Cannot delete entity, must detach all policies first.");
+  await refuseWhilePoliciesRemain(deps, "user", row.name);
   await deps.db.transaction().execute(async (trx) => {
     await trx.deleteFrom("sts_sessions").where("kind", "=", "session").where("entity_name", "=", row.name).execute();
     await trx.deleteFrom("iam_users").where("id", "=", row.id).execute();
+    await dropTags(trx, "user", row.name);
   });
-  await dropTags(deps, "user", row.name);
   deps.changed();
 }
 

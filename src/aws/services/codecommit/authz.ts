@@ -1,6 +1,6 @@
 import type { ContextInput } from "../../../domain/iam/policy/index.js";
 import { ServiceError } from "../../../errors.js";
-import { rule, str, type AuthzRule, type AuthzTable } from "../../authz.js";
+import { requestTagContext, rule, str, type AuthzRule, type AuthzTable } from "../../authz.js";
 
 /** What the table needs to know about the repository world. */
 export interface CodeCommitAuthzLookups {
@@ -28,13 +28,8 @@ const references = (branch: unknown): ContextInput => {
 };
 
 function tagKeys(tags: unknown, keys?: unknown): ContextInput {
-  const out: Record<string, string | string[]> = {};
-  if (tags && typeof tags === "object" && !Array.isArray(tags)) {
-    for (const [k, v] of Object.entries(tags as Record<string, unknown>)) out[`aws:RequestTag/${k}`] = String(v);
-    out["aws:TagKeys"] = Object.keys(tags as object);
-  }
-  if (Array.isArray(keys)) out["aws:TagKeys"] = keys.map(String);
-  return out;
+  const pairs = tags && typeof tags === "object" && !Array.isArray(tags) ? Object.entries(tags as Record<string, unknown>).map(([k, v]): [string, string] => [k, String(v)]) : undefined;
+  return requestTagContext(pairs, Array.isArray(keys) ? keys.map(String) : undefined);
 }
 
 /**

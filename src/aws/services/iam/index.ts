@@ -6,7 +6,7 @@ import { findRole } from "../../../domain/iam/roles.js";
 import { findUser, userOrCaller } from "../../../domain/iam/users.js";
 import type { ContextInput } from "../../../domain/iam/policy/index.js";
 import { ServiceError } from "../../../errors.js";
-import { rule, str, type AuthzRule, type AuthzTable } from "../../authz.js";
+import { queryTagContext, rule, str, type AuthzRule, type AuthzTable } from "../../authz.js";
 import { asList } from "../../query-protocol.js";
 import type { AwsService } from "../../service.js";
 import { credentialOperations } from "./credentials.js";
@@ -47,18 +47,6 @@ const RESOURCE_OF: Record<string, Kind> = {
   SimulatePrincipalPolicy: "any", SimulateCustomPolicy: "any",
 };
 
-function tagKeys(i: Record<string, unknown>): ContextInput {
-  const out: Record<string, string | string[]> = {};
-  const tags = asList<{ Key?: string; Value?: string }>(i.Tags);
-  if (tags) {
-    for (const t of tags) if (t?.Key) out[`aws:RequestTag/${t.Key}`] = String(t.Value ?? "");
-    out["aws:TagKeys"] = tags.map((t) => String(t?.Key ?? ""));
-  }
-  const keys = asList<string>(i.TagKeys);
-  if (keys) out["aws:TagKeys"] = keys.map(String);
-  return out;
-}
-
 /** The IAM authorization table: action iam:<Operation>, on the user, group, role or policy it names. */
 export function iamAuthz(deps: IamDeps): AuthzTable {
   const userArn = async (name: string) => (await findUser(deps, name))?.arn ?? deps.arn("user", "/", name);
@@ -85,7 +73,7 @@ export function iamAuthz(deps: IamDeps): AuthzTable {
   const table: AuthzTable = {};
   for (const [op, kind] of Object.entries(RESOURCE_OF)) {
     const keys = (i: Record<string, unknown>): ContextInput => {
-      const k: Record<string, string | string[]> = { ...(tagKeys(i) as Record<string, string | string[]>) };
+      const k: Record<string, string | string[]> = { ...(queryTagContext(i) as Record<string, string | string[]>) };
       if (/^(Attach|Detach)(User|Group|Role)Policy$/.test(op) && typeof i.PolicyArn === "string") k["iam:PolicyARN"] = i.PolicyArn;
       if (typeof i.PermissionsBoundary === "string") k["iam:PermissionsBoundary"] = i.PermissionsBoundary;
       if (op.endsWith("ServiceSpecificCredential") && typeof i.ServiceName === "string") k["iam:ServiceSpecificCredentialServiceName"] = i.ServiceName;

@@ -4,7 +4,7 @@ import { checkBatch, checkPublish, publish, publishToTopic } from "../../../doma
 import * as subs from "../../../domain/sns/subscriptions.js";
 import * as topics from "../../../domain/sns/topics.js";
 import { isServiceError } from "../../../errors.js";
-import { rule, str, type AuthzRule, type AuthzTable } from "../../authz.js";
+import { queryTagContext, rule, str, type AuthzRule, type AuthzTable } from "../../authz.js";
 import { XmlMap, asList } from "../../query-protocol.js";
 import type { AwsService, OperationHandler } from "../../service.js";
 
@@ -95,18 +95,6 @@ export function snsOperations(deps: SnsDeps): Record<string, Op> {
   };
 }
 
-function tagKeys(i: Input): ContextInput {
-  const out: Record<string, string | string[]> = {};
-  const tags = asList<{ Key?: string; Value?: string }>(i.Tags);
-  if (tags) {
-    for (const t of tags) if (t?.Key) out[`aws:RequestTag/${t.Key}`] = String(t.Value ?? "");
-    out["aws:TagKeys"] = tags.map((t) => String(t?.Key ?? ""));
-  }
-  const keys = asList<string>(i.TagKeys);
-  if (keys) out["aws:TagKeys"] = keys.map(String);
-  return out;
-}
-
 /**
  * SNS's authorization table: `sns:<Operation>` on the topic (a subscription's operations on
  * its topic), `*` for the account-wide lists; PublishBatch is authorized as sns:Publish, as in
@@ -117,7 +105,7 @@ export function snsAuthz(deps: SnsDeps): AuthzTable {
   const ofSubscription = (i: Input) => subs.topicOfSubscription(i.SubscriptionArn);
   const onTopic = (op: string, extra: Partial<AuthzRule> = {}) => rule(`sns:${op}`, topic, extra);
   return {
-    CreateTopic: rule("sns:CreateTopic", (i) => deps.topicArn(str(i.Name)), { keys: tagKeys }),
+    CreateTopic: rule("sns:CreateTopic", (i) => deps.topicArn(str(i.Name)), { keys: queryTagContext }),
     DeleteTopic: onTopic("DeleteTopic"),
     ListTopics: rule("sns:ListTopics", () => "*"),
     GetTopicAttributes: onTopic("GetTopicAttributes"),
@@ -136,8 +124,8 @@ export function snsAuthz(deps: SnsDeps): AuthzTable {
     SetSubscriptionAttributes: rule("sns:SetSubscriptionAttributes", ofSubscription),
     Publish: rule("sns:Publish", (i) => str(i.TopicArn ?? i.TargetArn) || "*"),
     PublishBatch: rule("sns:Publish", topic),
-    TagResource: rule("sns:TagResource", (i) => str(i.ResourceArn), { keys: tagKeys }),
-    UntagResource: rule("sns:UntagResource", (i) => str(i.ResourceArn), { keys: tagKeys }),
+    TagResource: rule("sns:TagResource", (i) => str(i.ResourceArn), { keys: queryTagContext }),
+    UntagResource: rule("sns:UntagResource", (i) => str(i.ResourceArn), { keys: queryTagContext }),
     ListTagsForResource: rule("sns:ListTagsForResource", (i) => str(i.ResourceArn)),
   };
 }
