@@ -63,7 +63,7 @@ export function tableAuthorizer(access: AccessControl): Authorizer {
     const table = service.authz;
     const row = table && Object.hasOwn(table, operation) ? table[operation] : undefined;
     if (!row) throw new Error(`no authorization rule for ${operation}`); // the table test prevents this
-    if (row.decidedBy) return;
+    if (Object.hasOwn(row, "decidedBy") && row.decidedBy) return;
     const keys = row.keys ? await row.keys(input as Record<string, unknown>, caller) : {};
     const policies = await access.policiesOf(caller.principal);
     for (const resource of await row.resources(input as Record<string, unknown>, caller)) {

@@ -20,12 +20,21 @@ type Node = Record<string, unknown>;
 export function decodeQuery(params: URLSearchParams): QueryRequest {
   const action = params.get("Action");
   if (!action) throw new ServiceError("MissingAction", "The request must contain the parameter Action.");
-  const root: Node = {};
+  const root = emptyNode();
   for (const [key, value] of params) {
     if (key === "Action" || key === "Version") continue;
     setPath(root, key.split("."), value);
   }
   return { action, version: params.get("Version") ?? undefined, input: finish(root) as Record<string, unknown> };
+}
+
+/**
+ * Parameter names come from the client, unauthenticated: the tree is built from objects without
+ * a prototype, so a name like `__proto__.x` stays an ordinary key and can never reach
+ * Object.prototype; `finish` drops such keys when it makes plain objects for the handlers.
+ */
+function emptyNode(): Node {
+  return Object.create(null) as Node;
 }
 
 const LIST = Symbol("list");
@@ -45,7 +54,7 @@ function setPath(node: Node, path: string[], value: string): void {
         cur[idx] = value;
         return;
       }
-      cur = (cur[idx] ??= {}) as Node;
+      cur = (cur[idx] ??= emptyNode()) as Node;
       continue;
     }
     if (last) {
@@ -54,7 +63,7 @@ function setPath(node: Node, path: string[], value: string): void {
     }
     const next = cur[seg];
     // `Name=` (an empty list) may precede `Name.member.1=…`; the members win
-    cur = (typeof next === "object" && next !== null ? next : (cur[seg] = {})) as Node;
+    cur = (typeof next === "object" && next !== null ? next : (cur[seg] = emptyNode())) as Node;
   }
 }
 
@@ -71,12 +80,12 @@ function finish(value: unknown): unknown {
     const out: Record<string, unknown> = {};
     for (const e of indexed() as Node[]) {
       const k = e.key ?? e.Name ?? e.Key;
-      if (typeof k === "string") out[k] = e.value ?? e.Value;
+      if (typeof k === "string" && k !== "__proto__") out[k] = e.value ?? e.Value;
     }
     return out;
   }
   const out: Node = {};
-  for (const [k, v] of Object.entries(node)) out[k] = finish(v);
+  for (const [k, v] of Object.entries(node)) if (k !== "__proto__") out[k] = finish(v);
   return out;
 }
 
