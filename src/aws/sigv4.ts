@@ -123,7 +123,12 @@ export function parseSignature(req: SignedRequest): SignatureParts {
     signature = query.get("X-Amz-Signature") ?? "";
     amzDate = query.get("X-Amz-Date") ?? undefined;
     securityToken = query.get("X-Amz-Security-Token") ?? undefined;
-    expires = Number(query.get("X-Amz-Expires") ?? "900");
+    const expiresParam = query.get("X-Amz-Expires") ?? "900";
+    expires = /^\d{1,6}$/.test(expiresParam) ? Number(expiresParam) : NaN;
+    // AWS's bounds: at least a second, at most 7 days
+    if (!(expires >= 1 && expires <= 604800)) {
+      throw new AuthFailure("incomplete", `X-Amz-Expires must be a whole number of seconds from 1 to 604800; got '${expiresParam}'.`);
+    }
     if (!credential || !signedHeaders || !signature) {
       throw new AuthFailure("incomplete", "A presigned request needs X-Amz-Credential, X-Amz-SignedHeaders and X-Amz-Signature.");
     }
@@ -167,6 +172,9 @@ export function parseSignature(req: SignedRequest): SignatureParts {
 /** Refuses signatures made more than 15 minutes away from now (or presigned URLs past their expiry). */
 export function checkTime(parts: SignatureParts, now: number): void {
   if (parts.presigned) {
+    if (parts.time > now + SKEW_MS) {
+      throw new AuthFailure("expired", `Request is not yet valid: ${parts.amzDate} is more than 15 minutes after ${toAmzDate(now)}.`);
+    }
     if (now > parts.time + (parts.expires ?? 900) * 1000) {
       throw new AuthFailure("expired", `Request has expired: it was valid until ${toAmzDate(parts.time + (parts.expires ?? 900) * 1000)}.`);
     }
@@ -240,6 +248,23 @@ export function sha256Hex(data: string | Buffer): string {
   return crypto.createHash("sha256").update(data).digest("hex");
 }
 
+/**
+ * The payload's hash as signed. Clients either declare it (`x-amz-content-sha256`, which SDK v3
+ * sends) or leave it to be computed; a declared hash must be the body's, or a captured
+ * signature could be replayed with another body. Presigned URLs for services other than S3 sign
+ * the body's hash too (botocore and SDK v3 both do), so a body added to a presigned URL fails.
+ * `UNSIGNED-PAYLOAD` is accepted where a client chose to sign without the body.
+ */
+function payloadHash(req: SignedRequest): string {
+  const declared = first(req.headers, "x-amz-content-sha256");
+  if (declared === "UNSIGNED-PAYLOAD") return declared;
+  const actual = sha256Hex(req.body);
+  if (declared !== undefined && declared.toLowerCase() !== actual) {
+    throw new AuthFailure("badSignature", "The provided 'x-amz-content-sha256' header does not match what was computed.");
+  }
+  return actual;
+}
+
 export function canonicalRequest(req: SignedRequest, parts: SignatureParts): string {
   const q = req.url.indexOf("?");
   const rawPath = q >= 0 ? req.url.slice(0, q) : req.url;
@@ -248,17 +273,13 @@ export function canonicalRequest(req: SignedRequest, parts: SignatureParts): str
     const values = req.headers.get(name) ?? [];
     return `${name}:${values.map((v) => v.trim().replace(/\s+/g, " ")).join(",")}\n`;
   });
-  let payloadHash: string;
-  const declared = first(req.headers, "x-amz-content-sha256");
-  if (parts.presigned) payloadHash = declared ?? "UNSIGNED-PAYLOAD";
-  else payloadHash = declared && declared !== "UNSIGNED-PAYLOAD" ? declared : declared ?? sha256Hex(req.body);
   return [
     req.method.toUpperCase(),
     canonicalPath(rawPath),
     canonicalQuery(rawQuery, parts.presigned),
     headerLines.join(""),
     parts.signedHeaders.join(";"),
-    payloadHash,
+    payloadHash(req),
   ].join("\n");
 }
 
@@ -283,14 +304,10 @@ export function stringToSign(amzDate: string, scope: string, canonical: string):
   return `AWS4-HMAC-SHA256\n${amzDate}\n${scope}\n${sha256Hex(canonical)}`;
 }
 
-/** Checks the signature itself, in constant time. The body hash is checked against the header. */
+/** Checks the signature itself, in constant time (and a declared body hash against the body). */
 export function verifySignature(req: SignedRequest, parts: SignatureParts, secret: string): void {
   if (!parts.signedHeaders.includes("host")) {
     throw new AuthFailure("badSignature", "'Host' must be a signed header.");
-  }
-  const declared = first(req.headers, "x-amz-content-sha256");
-  if (!parts.presigned && declared && declared !== "UNSIGNED-PAYLOAD" && declared !== sha256Hex(req.body)) {
-    throw new AuthFailure("badSignature", "The provided 'x-amz-content-sha256' header does not match what was computed.");
   }
   const scope = `${parts.scopeDate}/${parts.region}/${parts.service}/aws4_request`;
   const sts = stringToSign(parts.amzDate, scope, canonicalRequest(req, parts));

@@ -5,7 +5,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { gitPassword } from "../../src/transport/git-auth.js";
 import { call } from "../helpers/api.js";
-import { aws, cliErrorCode, git, gitHome, gitOk, makeWorkRepo, type Creds } from "../helpers/clients.js";
+import { aws, awsEnv, cliErrorCode, git, gitHome, gitOk, makeWorkRepo, python, type Creds } from "../helpers/clients.js";
 import { iamClient, managed, userWith } from "../helpers/iam.js";
 import { startServer, tmpDir, type ServerHandle } from "../helpers/server.js";
 
@@ -35,6 +35,37 @@ describe("STS", () => {
     expect(cli.json).toMatchObject({ Account: ACCOUNT, Arn: `arn:aws:iam::${ACCOUNT}:user/who` });
     const sdk = await sts(creds).send(new GetCallerIdentityCommand({}));
     expect(sdk.UserId).toBe(cli.json.UserId);
+  });
+
+  it("a presigned GetCallerIdentity URL (as EKS-style authenticators use) works, and cannot be stretched or given a body", async () => {
+    const creds = await userWith(server.url, "presigner", {});
+    const r = await python(
+      `
+import boto3
+s = boto3.client("sts", endpoint_url="${server.url}", region_name="us-east-1")
+print(s.generate_presigned_url("get_caller_identity", ExpiresIn=60, HttpMethod="GET"))
+`,
+      awsEnv(creds),
+    );
+    expect(r.stderr).toBe("");
+    const url = r.stdout.trim();
+    expect(url).toContain("X-Amz-Signature=");
+    const ok = await fetch(url);
+    expect(ok.status).toBe(200);
+    expect(await ok.text()).toContain(`<Arn>arn:aws:iam::${ACCOUNT}:user/presigner</Arn>`);
+
+    // the signature covers the (empty) body: a body naming another action is refused
+    const withBody = await fetch(url, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: "Action=CreateUser&Version=2010-05-08&UserName=smuggled" });
+    expect(withBody.status).toBe(403);
+    const users = await aws(server.url, ["iam", "list-users"]);
+    expect(users.json.Users.map((u: { UserName: string }) => u.UserName)).not.toContain("smuggled");
+
+    // an expiry that is not a number of seconds from 1 to 604800 is refused, not treated as endless
+    for (const bad of ["abc", "0", "604801"]) {
+      const res = await fetch(url.replace(/X-Amz-Expires=\d+/, `X-Amz-Expires=${bad}`));
+      expect(res.status, bad).toBeGreaterThanOrEqual(400);
+      expect(res.status, bad).toBeLessThan(500);
+    }
   });
 
   it("GetSessionToken issues ASIA credentials with a token, good for the API and for git (KEY%TOKEN)", async () => {
