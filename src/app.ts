@@ -177,7 +177,7 @@ export async function startServer(cfg: Config, log: Logger, env: NodeJS.ProcessE
   app.get(`/${signer.certFileName}`, async (_req, reply) => reply.header("content-type", "application/x-pem-file").send(signer.certPem));
 
   const lookup = (id: string) => identities.lookupAccessKey(id);
-  const serving = new GitServing(repos, runner, iamGitAuthorizer(access), log, cfg.gitTimeoutSeconds * 1000);
+  const serving = new GitServing(repos, runner, iamGitAuthorizer(access, (repo) => repos.tags(repo)), log, cfg.gitTimeoutSeconds * 1000);
 
   await app.register(async (scope) =>
     smartHttpPlugin(scope, {

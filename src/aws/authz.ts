@@ -1,6 +1,6 @@
 import type { Caller } from "../domain/context.js";
 import type { AccessControl } from "../domain/iam/access.js";
-import type { ContextInput } from "../domain/iam/policy/index.js";
+import { requestTagKeys, resourceTagKeys, tagKeysOnly, type ContextInput } from "../domain/iam/policy/index.js";
 import type { ServiceError } from "../errors.js";
 import { asList } from "./query-protocol.js";
 import type { AwsService, Authorizer } from "./service.js";
@@ -37,13 +37,10 @@ export function rule(action: string, resource: (input: Record<string, unknown>, 
  * `aws:TagKeys` for the keys it sets or removes.
  */
 export function requestTagContext(tags: Array<[string, string]> | undefined, removedKeys?: string[]): ContextInput {
-  const out: Record<string, string | string[]> = {};
-  if (tags) {
-    for (const [k, v] of tags) if (k) out[`aws:RequestTag/${k}`] = v;
-    out["aws:TagKeys"] = tags.map(([k]) => k);
-  }
-  if (removedKeys) out["aws:TagKeys"] = removedKeys;
-  return out;
+  return {
+    ...(tags ? requestTagKeys(tags.filter(([k]) => k).map(([Key, Value]) => ({ Key, Value }))) : {}),
+    ...(removedKeys ? tagKeysOnly(removedKeys) : {}),
+  };
 }
 
 /** The same for awsQuery services (IAM, SNS): `Tags.member.N.Key/Value` and `TagKeys.member.N`. */
@@ -68,7 +65,7 @@ export function tableAuthorizer(access: AccessControl): Authorizer {
     const policies = await access.policiesOf(caller.principal);
     for (const resource of await row.resources(input as Record<string, unknown>, caller)) {
       const tags = policies.usesResourceTags && row.resourceTags ? await row.resourceTags(resource) : undefined;
-      const withTags = tags ? { ...keys, ...Object.fromEntries(Object.entries(tags).map(([k, v]) => [`aws:ResourceTag/${k}`, v])) } : keys;
+      const withTags = tags ? { ...keys, ...resourceTagKeys(tags) } : keys;
       const r = access.decideWith(policies, caller.principal, { action: row.action, resource, keys: withTags }, caller);
       if (r.decision !== "Allow") throw service.accessDenied(r.message ?? `Not authorized to perform ${row.action}.`);
     }

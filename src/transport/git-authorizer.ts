@@ -1,5 +1,6 @@
 import type { Caller } from "../domain/context.js";
 import type { AccessControl } from "../domain/iam/access.js";
+import { resourceTagKeys } from "../domain/iam/policy/index.js";
 import type { Repository } from "../domain/repos/repositories.js";
 import { GitServeError, type GitAuthorizer } from "./git-service.js";
 
@@ -8,20 +9,18 @@ import { GitServeError, type GitAuthorizer } from "./git-service.js";
  * codecommit:GitPush once at connection time without codecommit:References (hence the Null
  * condition AWS's branch-protection examples need), then once per ref with it.
  */
-export function iamGitAuthorizer(access: AccessControl): GitAuthorizer {
-  const check = async (caller: Caller, repo: Repository, action: string, ref?: string) => {
-    const r = await access.decide(caller, {
-      action,
-      resource: repo.arn,
-      keys: ref ? { "codecommit:References": ref } : {},
-    });
-    if (r.decision !== "Allow") throw new GitServeError(403, r.message ?? `Not authorized to perform ${action}.`);
+export function iamGitAuthorizer(access: AccessControl, repositoryTags: (repo: Repository) => Promise<Record<string, string>>): GitAuthorizer {
+  const check = async (caller: Caller, repo: Repository, action: string, refs: Array<string | undefined>) => {
+    const policies = await access.policiesOf(caller.principal);
+    // aws:ResourceTag/… as the API path gives them, read once per request and only when used
+    const tags = policies.usesResourceTags ? resourceTagKeys(await repositoryTags(repo)) : {};
+    for (const ref of refs) {
+      const r = access.decideWith(policies, caller.principal, { action, resource: repo.arn, keys: ref ? { ...tags, "codecommit:References": ref } : tags }, caller);
+      if (r.decision !== "Allow") throw new GitServeError(403, r.message ?? `Not authorized to perform ${action}.`);
+    }
   };
   return {
-    pull: (caller, repo) => check(caller, repo, "codecommit:GitPull"),
-    push: async (caller, repo, refs) => {
-      if (!refs) return check(caller, repo, "codecommit:GitPush");
-      for (const ref of refs) await check(caller, repo, "codecommit:GitPush", ref);
-    },
+    pull: (caller, repo) => check(caller, repo, "codecommit:GitPull", [undefined]),
+    push: (caller, repo, refs) => check(caller, repo, "codecommit:GitPush", refs ?? [undefined]),
   };
 }

@@ -218,6 +218,36 @@ describe("branch protection (codecommit-wire.md §6)", () => {
   });
 });
 
+describe("resource tags (aws:ResourceTag)", () => {
+  it("a tag-conditioned policy decides the same for the API and for git", async () => {
+    for (const r of ["frozen", "thawed"]) {
+      expect((await call(server.url, "sdk", "CreateRepository", { repositoryName: r, tags: { state: r } })).error).toBeUndefined();
+      const work = await makeWorkRepo(adminEnv, { "README.md": `${r}\n` });
+      await gitOk(["push", "-q", `${server.url}/v1/repos/${r}`, "main"], { cwd: work, env: adminEnv });
+    }
+    const creds = await userWith(server.url, "tagged-dev", {
+      managed: [managed("AWSCodeCommitPowerUser")],
+      inline: {
+        Version: "2012-10-17",
+        Statement: [
+          { Effect: "Deny", Action: ["codecommit:GitPush", "codecommit:PutFile", "codecommit:CreateBranch"], Resource: "*", Condition: { StringEquals: { "aws:ResourceTag/state": "frozen" } } },
+        ],
+      },
+    });
+    // the API refuses the frozen repository and allows the other
+    for (const [repo, expected] of [["frozen", "AccessDeniedException"], ["thawed", undefined]] as const) {
+      const tip = (await call(server.url, "sdk", "GetBranch", { repositoryName: repo, branchName: "main" })).out.branch.commitId;
+      expect(await cli(creds, ["codecommit", "create-branch", "--repository-name", repo, "--branch-name", "b", "--commit-id", tip]), repo).toBe(expected);
+    }
+    // and so does git, with the same policy
+    const frozen = await pushCommit(creds, "frozen", ["HEAD:main"]);
+    expect(frozen.ok).toBe(false);
+    expect(frozen.stderr).toContain("explicit deny");
+    expect((await pushCommit(creds, "thawed", ["HEAD:main"])).ok).toBe(true);
+    expect((await canClone(creds, "frozen")).ok).toBe(true); // GitPull is not denied
+  });
+});
+
 describe("credentials for git", () => {
   it("HTTPS Git credentials clone and push; deactivated or reset ones stop working at once", async () => {
     const creds = await userWith(server.url, "https-user", { managed: [managed("AWSCodeCommitPowerUser")] });
