@@ -88,11 +88,30 @@ export async function startServer(cfg: Config, log: Logger, env: NodeJS.ProcessE
   const hostKeysReady = ensureHostKeys(cfg.dataDir);
   hostKeysReady.catch(() => {}); // awaited below; not an unhandled rejection meanwhile
   const store = await openStore({ dataDir: cfg.dataDir, databaseUrl: cfg.databaseUrl });
+  // what a failed start must close again, newest first: an embedding process lives on after it
+  const undo: Array<() => unknown> = [() => store.close()];
+  try {
+    return await assemble(cfg, log, env, store, hostKeysReady, undo);
+  } catch (e) {
+    for (const step of undo.reverse()) await Promise.resolve().then(step).catch(() => {});
+    throw e;
+  }
+}
+
+async function assemble(
+  cfg: Config,
+  log: Logger,
+  env: NodeJS.ProcessEnv,
+  store: Awaited<ReturnType<typeof openStore>>,
+  hostKeysReady: ReturnType<typeof ensureHostKeys>,
+  undo: Array<() => unknown>,
+): Promise<RunningServer> {
   const box = SecretBox.open(cfg.dataDir);
   const gitHome = path.join(cfg.dataDir, "git-home");
   fs.mkdirSync(gitHome, { recursive: true });
   const runner = new GitRunner(gitHome);
   const catFiles = new CatFilePool(runner);
+  undo.push(() => runner.killAll(), () => catFiles.closeAll());
   const bus = new ChangeBus();
   const ledger = new RefLedger(store.db, log, bus);
   const repos = new RepositoryService(store.db, runner, catFiles, ledger, cfg, log, bus);
@@ -108,6 +127,7 @@ export async function startServer(cfg: Config, log: Logger, env: NodeJS.ProcessE
   await sweepExpired(iam);
   const sweeper = setInterval(() => void sweepExpired(iam).catch(() => {}), 10 * 60_000);
   sweeper.unref();
+  undo.push(() => clearInterval(sweeper));
 
   const envKey = env.HEADWATER_ADMIN_ACCESS_KEY_ID;
   const envSecret = env.HEADWATER_ADMIN_SECRET_ACCESS_KEY;
@@ -123,6 +143,7 @@ export async function startServer(cfg: Config, log: Logger, env: NodeJS.ProcessE
   const cloneBases: CloneBases = { http: "", ssh: "" };
   const signer = await SnsSigner.open(cfg.dataDir);
   const sender = httpSender();
+  undo.push(() => sender.close());
   let worker: DeliveryWorker | undefined;
   let dispatcher: EventDispatcher | undefined;
   const sns = new SnsDeps(store.db, cfg.region, cfg.accountId, { base: () => cloneBases.http }, log, () => worker?.wake());
@@ -145,6 +166,7 @@ export async function startServer(cfg: Config, log: Logger, env: NodeJS.ProcessE
   };
   const eventSweeper = setInterval(() => void eventSweep().catch((e) => log.warn({ err: e }, "event sweep failed")), 10 * 60_000);
   eventSweeper.unref();
+  undo.push(() => clearInterval(eventSweeper));
 
   // Crash repair before serving: orphaned directories, and ref changes never recorded.
   await repos.sweepOrphans();
@@ -252,15 +274,10 @@ export async function startServer(cfg: Config, log: Logger, env: NodeJS.ProcessE
     },
   });
 
+  undo.push(() => app.close());
   await app.listen({ host: cfg.host, port: cfg.httpPort });
-  let sshPort: number;
-  try {
-    sshPort = await ssh.listen(cfg.host, cfg.sshPort);
-  } catch (e) {
-    await app.close();
-    await store.close();
-    throw e;
-  }
+  const sshPort = await ssh.listen(cfg.host, cfg.sshPort);
+  undo.push(() => ssh.stop());
   const sshHostKeys = Object.fromEntries(hostKeys.keys.map((k) => [k.type, k.fingerprint]));
   const addr = app.server.address();
   const port = typeof addr === "object" && addr ? addr.port : cfg.httpPort;
@@ -271,7 +288,9 @@ export async function startServer(cfg: Config, log: Logger, env: NodeJS.ProcessE
   cloneBases.ssh = (cfg.publicSshUrl ?? `ssh://${new URL(cloneBases.http).hostname}:${sshPort}`).replace(/\/+$/, "");
   // deliveries name this server in their URLs, so they start once its URL is known
   await worker?.start();
+  undo.push(() => worker?.stop());
   dispatcher?.start();
+  undo.push(() => dispatcher?.stop());
 
   let stopping: Promise<void> | undefined;
   const stop = () =>
@@ -285,6 +304,7 @@ export async function startServer(cfg: Config, log: Logger, env: NodeJS.ProcessE
       catFiles.closeAll(); // the long-lived readers would otherwise keep drain() waiting
       clearInterval(sweeper);
       await runner.drain(30_000);
+      runner.killAll(); // what did not finish in time must not outlive the server
       await store.close();
       log.info("stopped");
     })());

@@ -1,7 +1,6 @@
 import type { Caller } from "../domain/context.js";
 import type { AccessControl } from "../domain/iam/access.js";
 import { requestTagKeys, resourceTagKeys, tagKeysOnly, type ContextInput } from "../domain/iam/policy/index.js";
-import type { ServiceError } from "../errors.js";
 import { asList } from "./query-protocol.js";
 import type { AwsService, Authorizer } from "./service.js";
 
@@ -72,4 +71,3 @@ export function tableAuthorizer(access: AccessControl): Authorizer {
   };
 }
 
-export type DenialFactory = (message: string) => ServiceError;

@@ -54,13 +54,12 @@ export class GitRunner {
       stdio: opts.stdio ?? ["pipe", "pipe", "pipe"],
     });
     this.active.add(child);
-    child.once("close", () => {
+    const done = () => {
       this.active.delete(child);
       if (this.active.size === 0) for (const w of this.idleWaiters.splice(0)) w();
-    });
-    child.once("error", () => {
-      this.active.delete(child);
-    });
+    };
+    child.once("close", done);
+    child.once("error", done); // a process that failed to start never closes
     return child;
   }
 
@@ -80,10 +79,6 @@ export class GitRunner {
       child.stdin!.on("error", () => {}); // the process may exit before reading all input
       child.stdin!.end(opts.input ?? "");
     });
-  }
-
-  get running(): number {
-    return this.active.size;
   }
 
   /** Resolves once no git process is running (or after the timeout). */

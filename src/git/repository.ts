@@ -109,17 +109,4 @@ export class GitRepository {
   async setHead(branch: string): Promise<void> {
     await this.git(["symbolic-ref", "HEAD", `refs/heads/${branch}`]);
   }
-
-  /** The branch HEAD names, whether or not it exists yet. */
-  async headBranch(): Promise<string | null> {
-    const text = await fs.readFile(path.join(this.gitDir, "HEAD"), "utf8");
-    const m = /^ref: refs\/heads\/(.+)\n?$/.exec(text);
-    return m ? m[1]! : null;
-  }
-
-  /** True when the object exists and is a commit. */
-  async isCommit(oid: string): Promise<boolean> {
-    const info = await this.info(oid);
-    return info?.type === "commit";
-  }
 }

@@ -122,10 +122,6 @@ export class SshGitServer {
     });
   }
 
-  get connections(): number {
-    return this.conns.size;
-  }
-
   /**
    * Graceful stop: no new connections; connections with no git running are closed; running git
    * operations finish (up to `hardLimitMs`), then everything left is closed.
