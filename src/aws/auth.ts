@@ -1,8 +1,7 @@
 import type { AccessKeyLookup } from "../domain/iam/identities.js";
 import type { Principal } from "../domain/context.js";
 import { ServiceError } from "../errors.js";
-import { safeEqual } from "../secrets/crypto.js";
-import { tokenDigest } from "../domain/iam/sessions.js";
+import { credentialProblem } from "../domain/iam/sessions.js";
 import {
   AuthFailure,
   checkTime,
@@ -27,15 +26,9 @@ export async function authenticate(
 ): Promise<Principal> {
   const parts = parseSignature(req);
   const key = await lookup(parts.accessKeyId);
-  if (!key || !key.active) throw new AuthFailure("unknownKey", "The security token included in the request is invalid.");
-  if (key.sessionTokenSha256 !== undefined || parts.securityToken !== undefined) {
-    if (key.sessionTokenSha256 === undefined || parts.securityToken === undefined || !safeEqual(key.sessionTokenSha256, tokenDigest(parts.securityToken))) {
-      throw new AuthFailure("badToken", "The security token included in the request is invalid.");
-    }
-  }
-  if (key.expiresAt !== undefined && key.expiresAt <= now) {
-    throw new AuthFailure("expiredToken", "The security token included in the request is expired");
-  }
+  const problem = credentialProblem(key, parts.securityToken, now);
+  if (problem === "expiredToken") throw new AuthFailure(problem, "The security token included in the request is expired");
+  if (problem || !key) throw new AuthFailure(problem ?? "unknownKey", "The security token included in the request is invalid.");
   if (parts.service !== service.signingName) {
     throw new AuthFailure("wrongService", `Credential should be scoped to correct service: '${service.signingName}'. `);
   }

@@ -2,7 +2,7 @@ import crypto from "node:crypto";
 import type { CredentialLookup } from "../aws/auth.js";
 import { SKEW_MS, sha256Hex, signingKey } from "../aws/sigv4.js";
 import type { Principal } from "../domain/context.js";
-import { tokenDigest } from "../domain/iam/sessions.js";
+import { credentialProblem } from "../domain/iam/sessions.js";
 import { safeEqual } from "../secrets/crypto.js";
 
 /**
@@ -83,15 +83,10 @@ export async function verifySigV4GitPassword(
   const accessKeyId = pct < 0 ? username : username.slice(0, pct);
   const token = pct < 0 ? undefined : username.slice(pct + 1);
   const key = await opts.lookup(accessKeyId);
-  if (!key || !key.active) throw new GitAuthError(403, "The access key is not valid or not active.");
-  if (key.sessionTokenSha256 !== undefined || token !== undefined) {
-    if (key.sessionTokenSha256 === undefined || token === undefined || !safeEqual(key.sessionTokenSha256, tokenDigest(token))) {
-      throw new GitAuthError(403, "The session token is not valid for this access key.");
-    }
-  }
-  if (key.expiresAt !== undefined && key.expiresAt <= now) {
-    throw new GitAuthError(403, "The temporary credentials have expired.");
-  }
+  const problem = credentialProblem(key, token, now);
+  if (problem === "badToken") throw new GitAuthError(403, "The session token is not valid for this access key.");
+  if (problem === "expiredToken") throw new GitAuthError(403, "The temporary credentials have expired.");
+  if (problem || !key) throw new GitAuthError(403, "The access key is not valid or not active.");
   const t = parseGitTimestamp(timestamp);
   if (Number.isNaN(t) || Math.abs(now - t) > SKEW_MS) {
     throw new GitAuthError(403, "The git password has expired (it is valid for 15 minutes); the credential helper makes a new one each time.");

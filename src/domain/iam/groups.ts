@@ -3,7 +3,7 @@ import { iamId } from "../../secrets/crypto.js";
 import type { IamGroupsTable } from "../../store/schema.js";
 import type { IamDeps } from "./deps.js";
 import { paginate, type Page } from "./paging.js";
-import { requireUser, type User } from "./users.js";
+import { requireUser, toUser, type User } from "./users.js";
 import { refuseWhilePoliciesRemain } from "./entity-policies.js";
 import * as v from "./validate.js";
 
@@ -39,15 +39,17 @@ export async function createGroup(deps: IamDeps, input: { name: unknown; path?: 
   return toGroup(row);
 }
 
-export async function getGroup(
-  deps: IamDeps,
-  input: { name: unknown; marker?: string; maxItems?: number },
-  usersOf: (names: string[]) => Promise<User[]>,
-): Promise<{ group: Group; users: Page<User> }> {
+/** The group and a page of its members (GetGroup lists members without their tags, as AWS does). */
+export async function getGroup(deps: IamDeps, input: { name: unknown; marker?: string; maxItems?: number }): Promise<{ group: Group; users: Page<User> }> {
   const row = await requireGroup(deps, v.groupName(input.name));
-  const members = await deps.db.selectFrom("iam_group_members").select("user_name").where("group_name", "=", row.name).orderBy("user_name").execute();
-  const users = await usersOf(members.map((m) => m.user_name));
-  return { group: toGroup(row), users: paginate(users, input.marker, input.maxItems, (u) => u.name) };
+  const members = await deps.db
+    .selectFrom("iam_group_members")
+    .innerJoin("iam_users", "iam_users.name", "iam_group_members.user_name")
+    .selectAll("iam_users")
+    .where("iam_group_members.group_name", "=", row.name)
+    .orderBy("iam_users.name")
+    .execute();
+  return { group: toGroup(row), users: paginate(members.map(toUser), input.marker, input.maxItems, (u) => u.name) };
 }
 
 export async function listGroups(deps: IamDeps, input: { pathPrefix?: unknown; marker?: string; maxItems?: number }): Promise<Page<Group>> {

@@ -1,8 +1,11 @@
 import crypto from "node:crypto";
 import { ServiceError } from "../../errors.js";
-import { iamId, newSecretAccessKey } from "../../secrets/crypto.js";
-import type { Principal } from "../context.js";
+import { iamId, newSecretAccessKey, safeEqual } from "../../secrets/crypto.js";
+import type { Caller, Principal } from "../context.js";
+import type { AccessControl } from "./access.js";
 import type { IamDeps } from "./deps.js";
+import type { AccessKeyLookup } from "./identities.js";
+import { parsePolicy } from "./policy/index.js";
 import { requireRole } from "./roles.js";
 import * as v from "./validate.js";
 
@@ -84,9 +87,15 @@ export interface AssumeRoleResult {
   packedPolicySize?: number;
 }
 
-/** Issues credentials for a role; the caller's right to assume it is decided before this runs. */
+/**
+ * Issues credentials for a role when the caller may assume it: the role's trust policy must allow
+ * the caller (and, as AWS has it, the caller's own policies where the trust policy names only the
+ * account). The input is validated first, so a malformed request hears what is malformed.
+ */
 export async function assumeRole(
   deps: IamDeps,
+  access: AccessControl,
+  caller: Caller,
   input: { roleArn: unknown; sessionName: unknown; duration?: unknown; policy?: unknown },
 ): Promise<AssumeRoleResult> {
   const roleArn = v.arn(input.roleArn, "roleArn");
@@ -97,9 +106,14 @@ export async function assumeRole(
       `1 validation error detected: Value '${sessionName}' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*`,
     );
   }
-  const role = await roleByArn(deps, roleArn);
-  const seconds = duration(input.duration, 900, role.max_session_duration, 3600);
   const policy = input.policy === undefined || input.policy === "" ? null : v.policyDocument(input.policy, "policy");
+  const role = await roleByArn(deps, roleArn);
+  const trust = { name: "trust policy", policy: parsePolicy(role.trust_policy, { kind: "trust" }) };
+  const decision = access.decideWith(await access.policiesOf(caller.principal), caller.principal, { action: "sts:AssumeRole", resource: role.arn }, caller, trust);
+  if (decision.decision !== "Allow") {
+    throw new ServiceError("AccessDenied", decision.message ?? `User: ${caller.principal.arn} is not authorized to perform: sts:AssumeRole on resource: ${role.arn}`, { status: 403 });
+  }
+  const seconds = duration(input.duration, 900, role.max_session_duration, 3600);
   const credentials = await issue(deps, "assumed-role", role.name, seconds, sessionName, policy);
   return {
     credentials,
@@ -109,7 +123,7 @@ export async function assumeRole(
   };
 }
 
-export async function roleByArn(deps: IamDeps, roleArn: string) {
+async function roleByArn(deps: IamDeps, roleArn: string) {
   const m = /^arn:[\w-]+:iam::(\d{12}):role\/(?:[\u0021-\u007E]*\/)?([\w+=,.@-]+)$/.exec(roleArn);
   if (!m || m[1] !== deps.accountId) throw new ServiceError("AccessDenied", `Not authorized to assume ${roleArn}.`, { status: 403 });
   const role = await requireRole(deps, m[2]!).catch(() => {
@@ -125,4 +139,17 @@ export async function roleByArn(deps: IamDeps, roleArn: string) {
  */
 export async function sweepExpired(deps: IamDeps): Promise<void> {
   await deps.db.deleteFrom("sts_sessions").where("expires_at", "<", Date.now() - 86_400_000).execute();
+}
+
+/**
+ * Why a presented access key (and session token, for temporary credentials) cannot be used, or
+ * null when it can: the one rule for the API's SigV4 and for git's SigV4-derived passwords.
+ */
+export function credentialProblem(key: AccessKeyLookup | null, sessionToken: string | undefined, now: number): "unknownKey" | "badToken" | "expiredToken" | null {
+  if (!key || !key.active) return "unknownKey";
+  if (key.sessionTokenSha256 !== undefined || sessionToken !== undefined) {
+    if (key.sessionTokenSha256 === undefined || sessionToken === undefined || !safeEqual(key.sessionTokenSha256, tokenDigest(sessionToken))) return "badToken";
+  }
+  if (key.expiresAt !== undefined && key.expiresAt <= now) return "expiredToken";
+  return null;
 }

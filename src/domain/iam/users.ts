@@ -19,7 +19,7 @@ export interface User {
   tags?: Tag[];
 }
 
-function toUser(r: IamUsersTable): User {
+export function toUser(r: IamUsersTable): User {
   return {
     name: r.name,
     id: r.id,

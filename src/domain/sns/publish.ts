@@ -180,9 +180,19 @@ export function checkPublish(input: {
 }
 
 export async function publish(deps: SnsDeps, topic: Topic, m: OutgoingMessage): Promise<string> {
-  const id = await deps.db.transaction().execute((trx) => publishToTopic(trx, topic, m));
+  return (await publishMany(deps, topic, [m]))[0]!;
+}
+
+/** Publishes several messages to one topic in one transaction (PublishBatch); their message IDs in order. */
+export async function publishMany(deps: SnsDeps, topic: Topic, messages: OutgoingMessage[]): Promise<string[]> {
+  if (messages.length === 0) return [];
+  const ids = await deps.db.transaction().execute(async (trx) => {
+    const out: string[] = [];
+    for (const m of messages) out.push(await publishToTopic(trx, topic, m));
+    return out;
+  });
   deps.queued();
-  return id;
+  return ids;
 }
 
 /** PublishBatch's request-level checks (its entries are checked one by one). */

@@ -10,11 +10,6 @@ type Op = OperationHandler<IamInput, Record<string, unknown> | undefined>;
 
 /** Users, groups and access keys. */
 export function userOperations(deps: IamDeps): Record<string, Op> {
-  const usersByName = async (names: string[]) => {
-    const out = [];
-    for (const n of names) out.push(await users.getUser(deps, n));
-    return out.map((u) => ({ ...u, tags: undefined }));
-  };
   return {
     CreateUser: async (_c, i) => ({
       User: userOut(await users.createUser(deps, { name: i.UserName, path: i.Path, permissionsBoundary: i.PermissionsBoundary, tags: asList(i.Tags) })),
@@ -44,7 +39,7 @@ export function userOperations(deps: IamDeps): Record<string, Op> {
 
     CreateGroup: async (_c, i) => ({ Group: groupOut(await groups.createGroup(deps, { name: i.GroupName, path: i.Path })) }),
     GetGroup: async (_c, i) => {
-      const r = await groups.getGroup(deps, { name: i.GroupName, ...pageIn(i) }, usersByName);
+      const r = await groups.getGroup(deps, { name: i.GroupName, ...pageIn(i) });
       return { Group: groupOut(r.group), Users: r.users.items.map(userOut), ...pageOut(r.users) };
     },
     ListGroups: async (_c, i) => {

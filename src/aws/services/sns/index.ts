@@ -1,6 +1,6 @@
 import type { ContextInput } from "../../../domain/iam/policy/index.js";
 import { authorizationError, invalidParameter, type SnsDeps } from "../../../domain/sns/common.js";
-import { checkBatch, checkPublish, publish, publishToTopic } from "../../../domain/sns/publish.js";
+import { checkBatch, checkPublish, publish, publishMany } from "../../../domain/sns/publish.js";
 import * as subs from "../../../domain/sns/subscriptions.js";
 import * as topics from "../../../domain/sns/topics.js";
 import { isServiceError } from "../../../errors.js";
@@ -66,7 +66,6 @@ export function snsOperations(deps: SnsDeps): Record<string, Op> {
     PublishBatch: async (_c, i) => {
       const entries = checkBatch(i.PublishBatchRequestEntries);
       const topic = await topics.requireTopic(deps, i.TopicArn);
-      const Successful: Array<{ Id: string; MessageId: string }> = [];
       const Failed: Array<{ Id: string; Code: string; Message: string; SenderFault: boolean }> = [];
       const valid: Array<{ id: string; message: ReturnType<typeof checkPublish> }> = [];
       for (const e of entries) {
@@ -77,10 +76,8 @@ export function snsOperations(deps: SnsDeps): Record<string, Op> {
           Failed.push({ Id: String(e.Id), Code: err.code, Message: err.message, SenderFault: true });
         }
       }
-      await deps.db.transaction().execute(async (trx) => {
-        for (const v of valid) Successful.push({ Id: v.id, MessageId: await publishToTopic(trx, topic, v.message) });
-      });
-      if (valid.length) deps.queued();
+      const ids = await publishMany(deps, topic, valid.map((v) => v.message));
+      const Successful = valid.map((v, n) => ({ Id: v.id, MessageId: ids[n]! }));
       return { Successful, Failed };
     },
     TagResource: async (_c, i) => {

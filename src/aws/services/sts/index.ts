@@ -1,6 +1,5 @@
 import type { AccessControl } from "../../../domain/iam/access.js";
 import type { IamDeps } from "../../../domain/iam/deps.js";
-import { parsePolicy } from "../../../domain/iam/policy/index.js";
 import * as sts from "../../../domain/iam/sessions.js";
 import { ServiceError } from "../../../errors.js";
 import { rule, str, type AuthzTable } from "../../authz.js";
@@ -25,14 +24,7 @@ export function stsService(deps: IamDeps, access: AccessControl): AwsService {
     GetCallerIdentity: async (c) => ({ UserId: c.principal.userId, Account: c.principal.accountId, Arn: c.principal.arn }),
     GetSessionToken: async (c, i) => ({ Credentials: credentialsOut(await sts.getSessionToken(deps, c.principal, i.DurationSeconds)) }),
     AssumeRole: async (c, i) => {
-      // The caller may assume the role when the role's trust policy allows it (and, as AWS has
-      // it, the caller's own policies where the trust policy names only the account).
-      const role = await sts.roleByArn(deps, str(i.RoleArn));
-      const policies = await access.policiesOf(c.principal);
-      const trust = { name: "trust policy", policy: parsePolicy(role.trust_policy, { kind: "trust" }) };
-      const r = access.decideWith(policies, c.principal, { action: "sts:AssumeRole", resource: role.arn }, c, trust);
-      if (r.decision !== "Allow") throw stsAccessDenied(r.message ?? `User: ${c.principal.arn} is not authorized to perform: sts:AssumeRole on resource: ${role.arn}`);
-      const out = await sts.assumeRole(deps, { roleArn: i.RoleArn, sessionName: i.RoleSessionName, duration: i.DurationSeconds, policy: i.Policy });
+      const out = await sts.assumeRole(deps, access, c, { roleArn: i.RoleArn, sessionName: i.RoleSessionName, duration: i.DurationSeconds, policy: i.Policy });
       return {
         Credentials: credentialsOut(out.credentials),
         AssumedRoleUser: { AssumedRoleId: out.assumedRoleId, Arn: out.assumedRoleArn },
