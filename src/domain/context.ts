@@ -10,8 +10,9 @@ export interface Principal {
   userName?: string;
   /** the access key used, when one was */
   accessKeyId?: string;
-  /** assumed roles: the role and the session name */
+  /** assumed roles: the role, its ARN (with the role's path) and the session name */
   roleName?: string;
+  roleArn?: string;
   sessionName?: string;
   /** credentials from GetSessionToken or AssumeRole (temporary, with a session token) */
   temporary?: boolean;

@@ -290,3 +290,31 @@ describe.each<ClientKind>(["cli", "sdk"])("IAM with the %s", (client) => {
     expect((await iam(client, "DeleteGroup", { GroupName: g })).error).toBeUndefined();
   });
 });
+
+describe("IAM under concurrent writes", () => {
+  it("a policy put or attached while its role is deleted never passes to a later role of the same name", async () => {
+    const sdk = (op: string, input: Record<string, unknown>) => iam("sdk", op, input);
+    const trust = JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` }, Action: "sts:AssumeRole" }] });
+    for (let round = 0; round < 15; round++) {
+      expect((await sdk("CreateRole", { RoleName: "racer", AssumeRolePolicyDocument: trust })).error).toBeUndefined();
+      const [del, put, attach] = await Promise.all([
+        sdk("DeleteRole", { RoleName: "racer" }),
+        sdk("PutRolePolicy", { RoleName: "racer", PolicyName: "admin", PolicyDocument: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "*", Resource: "*" }] }) }),
+        sdk("AttachRolePolicy", { RoleName: "racer", PolicyArn: "arn:aws:iam::aws:policy/AdministratorAccess" }),
+      ]);
+      if (del.error) {
+        // the writes won: the role keeps them and is refused deletion, as AWS refuses it
+        expect(del.error).toBe("DeleteConflict");
+        await sdk("DeleteRolePolicy", { RoleName: "racer", PolicyName: "admin" });
+        await sdk("DetachRolePolicy", { RoleName: "racer", PolicyArn: "arn:aws:iam::aws:policy/AdministratorAccess" });
+        expect((await sdk("DeleteRole", { RoleName: "racer" })).error).toBeUndefined();
+      } else {
+        for (const w of [put, attach]) expect([undefined, "NoSuchEntity"]).toContain(w.error);
+      }
+      expect((await sdk("CreateRole", { RoleName: "racer", AssumeRolePolicyDocument: trust })).error).toBeUndefined();
+      expect((await sdk("ListRolePolicies", { RoleName: "racer" })).out.PolicyNames ?? []).toEqual([]);
+      expect((await sdk("ListAttachedRolePolicies", { RoleName: "racer" })).out.AttachedPolicies ?? []).toEqual([]);
+      expect((await sdk("DeleteRole", { RoleName: "racer" })).error).toBeUndefined();
+    }
+  });
+});

@@ -1,4 +1,4 @@
-import { AttachRolePolicyCommand, CreateRoleCommand } from "@aws-sdk/client-iam";
+import { AttachRolePolicyCommand, CreateRoleCommand, PutRolePolicyCommand } from "@aws-sdk/client-iam";
 import { AssumeRoleCommand, GetCallerIdentityCommand, GetSessionTokenCommand, STSClient } from "@aws-sdk/client-sts";
 import Database from "better-sqlite3";
 import path from "node:path";
@@ -139,6 +139,40 @@ print(s.generate_presigned_url("get_caller_identity", ExpiresIn=60, HttpMethod="
     const nc = { accessKeyId: n.AccessKeyId!, secretAccessKey: n.SecretAccessKey!, sessionToken: n.SessionToken! };
     expect((await aws(server.url, ["codecommit", "get-repository", "--repository-name", "temp"], { creds: nc })).code).toBe(0);
     expect(cliErrorCode(await aws(server.url, ["codecommit", "list-repositories"], { creds: nc }))).toBe("AccessDeniedException");
+  });
+
+  it("a role with a path: aws:PrincipalArn and role chaining see the role's full ARN", async () => {
+    const iam = iamClient(server.url);
+    const trustAccount = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` }, Action: "sts:AssumeRole" }] };
+    const first = (await iam.send(new CreateRoleCommand({ RoleName: "pathed", Path: "/ci/", AssumeRolePolicyDocument: JSON.stringify(trustAccount) }))).Role!;
+    expect(first.Arn).toBe(`arn:aws:iam::${ACCOUNT}:role/ci/pathed`);
+    await iam.send(new AttachRolePolicyCommand({ RoleName: "pathed", PolicyArn: managed("AWSCodeCommitReadOnly") }));
+    await iam.send(
+      new PutRolePolicyCommand({
+        RoleName: "pathed",
+        PolicyName: "guard",
+        PolicyDocument: JSON.stringify({
+          Version: "2012-10-17",
+          Statement: [
+            { Effect: "Deny", Action: "codecommit:ListRepositories", Resource: "*", Condition: { ArnLike: { "aws:PrincipalArn": `arn:aws:iam::${ACCOUNT}:role/ci/*` } } },
+            { Effect: "Allow", Action: "sts:AssumeRole", Resource: "*" },
+          ],
+        }),
+      }),
+    );
+    // the second role trusts only the first one, by its ARN with the path
+    const trustFirst = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { AWS: first.Arn }, Action: "sts:AssumeRole" }] };
+    const second = (await iam.send(new CreateRoleCommand({ RoleName: "chained", AssumeRolePolicyDocument: JSON.stringify(trustFirst) }))).Role!;
+    const user = await userWith(server.url, "path-assumer", { inline: { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "sts:AssumeRole", Resource: "*" }] } });
+
+    const c1 = (await sts(user).send(new AssumeRoleCommand({ RoleArn: first.Arn, RoleSessionName: "one" }))).Credentials!;
+    const s1 = { accessKeyId: c1.AccessKeyId!, secretAccessKey: c1.SecretAccessKey!, sessionToken: c1.SessionToken! };
+    expect((await aws(server.url, ["codecommit", "get-repository", "--repository-name", "temp"], { creds: s1 })).code).toBe(0);
+    const listed = await aws(server.url, ["codecommit", "list-repositories"], { creds: s1 });
+    expect(cliErrorCode(listed)).toBe("AccessDeniedException");
+    expect(listed.stderr).toContain("explicit deny");
+    const c2 = await sts(s1).send(new AssumeRoleCommand({ RoleArn: second.Arn, RoleSessionName: "two" }));
+    expect(c2.AssumedRoleUser!.Arn).toBe(`arn:aws:sts::${ACCOUNT}:assumed-role/chained/two`);
   });
 
   it("temporary credentials expire when they say", async () => {

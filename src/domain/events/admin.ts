@@ -1,5 +1,6 @@
 import { sql, type Kysely } from "kysely";
 import type { Database } from "../../store/schema.js";
+import { displayEndpoint } from "../sns/subscriptions.js";
 
 export interface DeliveryView {
   id: number;
@@ -45,7 +46,7 @@ export async function listDeliveries(db: Kysely<Database>, opts: { status?: stri
     kind: r.kind,
     messageId: r.message_id,
     messageType: r.message_type ?? "",
-    endpoint: r.endpoint,
+    endpoint: displayEndpoint(r.endpoint), // a subscription URL may carry a password
     topicArn: r.topic_arn ?? undefined,
     subscriptionArn: r.subscription_arn ?? undefined,
     repositoryId: r.repository_id ?? undefined,

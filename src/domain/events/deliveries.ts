@@ -6,6 +6,7 @@ import type { Database, DeliveriesTable, SnsMessagesTable, SnsSubscriptionsTable
 import type { PublicUrls } from "../sns/common.js";
 import { planDelays, type DeliveryPlan } from "../sns/delivery-policy.js";
 import { bodyFor } from "../sns/publish.js";
+import { displayEndpoint } from "../sns/subscriptions.js";
 import { renderEnvelope, stringToSign, type EnvelopeFields, type SnsSigner } from "../sns/signer.js";
 import type { OutboundRequest, Sender } from "./sender.js";
 
@@ -335,7 +336,17 @@ export class DeliveryWorker {
         try {
           await this.write(batch);
         } catch (e) {
-          this.log.error({ err: e, count: batch.length }, "could not record delivery outcomes; they will be delivered again");
+          // Kept and tried again: dropping them would leave their rows leased by this worker
+          // (and renewed) for as long as it stays busy. Once stopped, the leases run out and
+          // another worker (or the next start) delivers them again.
+          if (this.stopped) {
+            this.log.error({ err: e, count: batch.length }, "could not record delivery outcomes; they will be delivered again");
+            break;
+          }
+          this.log.error({ err: e, count: batch.length }, "could not record delivery outcomes; trying again in a second");
+          await new Promise((r) => setTimeout(r, 1000));
+          this.results.unshift(...batch);
+          break;
         }
       }
     })().finally(() => {
@@ -412,7 +423,7 @@ export class DeliveryWorker {
           .where("id", "=", row.id)
           .execute();
         if (r.outcome === "failed") {
-          this.log.warn({ deliveryId: row.id, endpoint: row.endpoint, attempts: row.attempts + 1, error: r.error }, "delivery failed for good; kept in the failed list");
+          this.log.warn({ deliveryId: row.id, endpoint: displayEndpoint(row.endpoint), attempts: row.attempts + 1, error: r.error }, "delivery failed for good; kept in the failed list");
         }
       }
     });

@@ -153,6 +153,8 @@ export class AccessControl {
         return this.policiesOfEntity("user", p.userName ?? "");
       })();
       hit.catch(() => this.cache.delete(key));
+      // every STS session is a key of its own: bounded, like the credential cache
+      if (this.cache.size >= 10_000) this.cache.clear();
       this.cache.set(key, hit);
     }
     return hit;
@@ -170,7 +172,7 @@ export class AccessControl {
     resourcePolicy?: NamedPolicy,
   ): EvaluationResult & { message?: string } {
     const context = buildRequestContext(
-      { kind: principal.kind, arn: principal.arn, userId: principal.userId, accountId: principal.accountId, userName: principal.userName, tags: policies.tags },
+      { kind: principal.kind, arn: principal.arn, roleArn: principal.roleArn, userId: principal.userId, accountId: principal.accountId, userName: principal.userName, tags: policies.tags },
       { sourceIp: facts.sourceIp, secureTransport: facts.secureTransport, time: facts.time, region: this.deps.region },
       request.keys ?? {},
     );
@@ -181,7 +183,8 @@ export class AccessControl {
       principal: {
         arn: principal.arn,
         accountId: principal.accountId,
-        roleArn: principal.roleName ? `arn:${this.deps.partition}:iam::${principal.accountId}:role/${principal.roleName}` : undefined,
+        // the role's own ARN, path included (trust policies and aws:PrincipalArn name it so)
+        roleArn: principal.roleArn ?? (principal.roleName ? `arn:${this.deps.partition}:iam::${principal.accountId}:role/${principal.roleName}` : undefined),
       },
     };
     const set = resourcePolicy ? { ...policies.set, resource: [resourcePolicy], resourceMustAllow: true } : policies.set;

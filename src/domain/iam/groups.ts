@@ -92,8 +92,10 @@ export async function deleteGroup(deps: IamDeps, nameInput: unknown): Promise<vo
   const row = await requireGroup(deps, v.groupName(nameInput));
   const member = await deps.db.selectFrom("iam_group_members").select("user_name").where("group_name", "=", row.name).executeTakeFirst();
   if (member) throw v.deleteConflict("Cannot delete entity, must remove users from group first.");
-  await refuseWhilePoliciesRemain(deps, "group", row.name);
-  await deps.db.deleteFrom("iam_groups").where("id", "=", row.id).execute();
+  await deps.db.transaction().execute(async (trx) => {
+    await refuseWhilePoliciesRemain(trx, "group", row.name);
+    await trx.deleteFrom("iam_groups").where("id", "=", row.id).execute();
+  });
   deps.changed();
 }
 

@@ -112,7 +112,7 @@ export class IdentityStore {
       expiresAt: s.expires_at,
     };
     if (s.kind === "assumed-role") {
-      const role = await this.db.selectFrom("iam_roles").select(["id", "name"]).where("name", "=", s.entity_name).executeTakeFirst();
+      const role = await this.db.selectFrom("iam_roles").select(["id", "name", "arn"]).where("name", "=", s.entity_name).executeTakeFirst();
       if (!role) return null;
       return {
         ...base,
@@ -123,6 +123,7 @@ export class IdentityStore {
           accountId: this.accountId,
           accessKeyId,
           roleName: role.name,
+          roleArn: role.arn,
           sessionName: s.session_name ?? undefined,
           temporary: true,
         },

@@ -1,6 +1,7 @@
 import type { EntityType } from "../../store/schema.js";
 import type { IamDeps } from "./deps.js";
 import { paginate, type Page } from "./paging.js";
+import { requireEntityIn } from "./entity-policies.js";
 import { checkPolicyDocument } from "./policy-documents.js";
 import * as v from "./validate.js";
 
@@ -11,21 +12,24 @@ export async function putInlinePolicy(deps: IamDeps, type: EntityType, entityNam
   const policyName = v.policyName(nameInput);
   const document = v.policyDocument(docInput);
   checkPolicyDocument(document, "identity");
-  const others = await deps.db
-    .selectFrom("iam_inline_policies")
-    .select(["policy_name", "document"])
-    .where("entity_type", "=", type)
-    .where("entity_name", "=", entityName)
-    .execute();
-  const total = others.filter((o) => o.policy_name !== policyName).reduce((n, o) => n + v.policySize(o.document), 0) + v.policySize(document);
-  if (total > INLINE_QUOTA[type]) {
-    throw v.limitExceeded(`Maximum policy size of ${INLINE_QUOTA[type]} bytes exceeded for ${type} ${entityName}`);
-  }
-  await deps.db
-    .insertInto("iam_inline_policies")
-    .values({ entity_type: type, entity_name: entityName, policy_name: policyName, document })
-    .onConflict((oc) => oc.columns(["entity_type", "entity_name", "policy_name"]).doUpdateSet({ document }))
-    .execute();
+  await deps.db.transaction().execute(async (trx) => {
+    await requireEntityIn(trx, type, entityName);
+    const others = await trx
+      .selectFrom("iam_inline_policies")
+      .select(["policy_name", "document"])
+      .where("entity_type", "=", type)
+      .where("entity_name", "=", entityName)
+      .execute();
+    const total = others.filter((o) => o.policy_name !== policyName).reduce((n, o) => n + v.policySize(o.document), 0) + v.policySize(document);
+    if (total > INLINE_QUOTA[type]) {
+      throw v.limitExceeded(`Maximum policy size of ${INLINE_QUOTA[type]} bytes exceeded for ${type} ${entityName}`);
+    }
+    await trx
+      .insertInto("iam_inline_policies")
+      .values({ entity_type: type, entity_name: entityName, policy_name: policyName, document })
+      .onConflict((oc) => oc.columns(["entity_type", "entity_name", "policy_name"]).doUpdateSet({ document }))
+      .execute();
+  });
   deps.changed();
 }
 

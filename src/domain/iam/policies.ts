@@ -1,10 +1,11 @@
-import { sql } from "kysely";
+import { sql, type Kysely } from "kysely";
 import { ServiceError } from "../../errors.js";
 import { iamId } from "../../secrets/crypto.js";
-import type { EntityType, IamPoliciesTable } from "../../store/schema.js";
+import type { Database, EntityType, IamPoliciesTable } from "../../store/schema.js";
 import type { IamDeps, Tag } from "./deps.js";
 import { AWS_MANAGED_POLICIES, type AwsManagedPolicy } from "./policy/managed-policies.js";
 import { paginate, type Page } from "./paging.js";
+import { requireEntityIn } from "./entity-policies.js";
 import { checkPolicyDocument, checkSize } from "./policy-documents.js";
 import { addTags, dropTags, listTags, removeTags, validateTags } from "./tags.js";
 import * as v from "./validate.js";
@@ -42,8 +43,8 @@ function notAttachable(arn: string): ServiceError {
   return v.noSuchEntity(`Policy ${arn} does not exist or is not attachable.`);
 }
 
-async function attachmentCount(deps: IamDeps, arn: string): Promise<number> {
-  const r = await deps.db
+async function attachmentCount(db: Kysely<Database>, arn: string): Promise<number> {
+  const r = await db
     .selectFrom("iam_attachments")
     .select((eb) => eb.fn.countAll<number>().as("n"))
     .where("policy_arn", "=", arn)
@@ -94,9 +95,9 @@ function fromRow(r: IamPoliciesTable, attachments: number, boundaries: number): 
 /** A managed policy by ARN, AWS managed or ours; undefined when there is none. */
 export async function findPolicy(deps: IamDeps, arn: string): Promise<ManagedPolicy | undefined> {
   const aws = AWS_BY_ARN.get(arn);
-  if (aws) return fromAws(aws, await attachmentCount(deps, arn), await boundaryCount(deps, arn));
+  if (aws) return fromAws(aws, await attachmentCount(deps.db, arn), await boundaryCount(deps, arn));
   const row = await deps.db.selectFrom("iam_policies").selectAll().where("arn", "=", arn).executeTakeFirst();
-  return row ? fromRow(row, await attachmentCount(deps, arn), await boundaryCount(deps, arn)) : undefined;
+  return row ? fromRow(row, await attachmentCount(deps.db, arn), await boundaryCount(deps, arn)) : undefined;
 }
 
 async function requireCustomerPolicy(deps: IamDeps, arnInput: unknown): Promise<IamPoliciesTable> {
@@ -177,7 +178,6 @@ export async function listPolicies(
 
 export async function deletePolicy(deps: IamDeps, arnInput: unknown): Promise<void> {
   const row = await requireCustomerPolicy(deps, arnInput);
-  if ((await attachmentCount(deps, row.arn)) > 0) throw v.deleteConflict("Cannot delete a policy attached to entities.");
   const versions = await deps.db.selectFrom("iam_policy_versions").select("version_id").where("policy_arn", "=", row.arn).execute();
   if (versions.length > 1) {
     throw v.deleteConflict(
@@ -185,6 +185,8 @@ export async function deletePolicy(deps: IamDeps, arnInput: unknown): Promise<vo
     );
   }
   await deps.db.transaction().execute(async (trx) => {
+    // checked inside the transaction: an attachment made meanwhile must not outlive the policy
+    if ((await attachmentCount(trx, row.arn)) > 0) throw v.deleteConflict("Cannot delete a policy attached to entities.");
     await trx.deleteFrom("iam_policies").where("arn", "=", row.arn).execute();
     await dropTags(trx, "policy", row.arn);
   });
@@ -282,12 +284,17 @@ const QUOTA_NAME: Record<EntityType, string> = { user: "PoliciesPerUser", group:
 
 export async function attachPolicy(deps: IamDeps, type: EntityType, entityName: string, arnInput: unknown): Promise<void> {
   const arn = v.arn(arnInput);
-  if (!(await findPolicy(deps, arn))) throw notAttachable(arn);
-  const attached = await deps.db.selectFrom("iam_attachments").select("policy_arn").where("entity_type", "=", type).where("entity_name", "=", entityName).execute();
-  if (attached.some((a) => a.policy_arn === arn)) return;
-  if (attached.length >= MAX_ATTACHED_POLICIES) throw v.limitExceeded(`Cannot exceed quota for ${QUOTA_NAME[type]}: ${MAX_ATTACHED_POLICIES}`);
-  await deps.db.insertInto("iam_attachments").values({ entity_type: type, entity_name: entityName, policy_arn: arn, created_at: Date.now() }).execute();
-  deps.changed();
+  const added = await deps.db.transaction().execute(async (trx) => {
+    await requireEntityIn(trx, type, entityName);
+    // checked here, not before: a policy deleted meanwhile must not be attached
+    if (!AWS_BY_ARN.has(arn) && !(await trx.selectFrom("iam_policies").select("arn").where("arn", "=", arn).executeTakeFirst())) throw notAttachable(arn);
+    const attached = await trx.selectFrom("iam_attachments").select("policy_arn").where("entity_type", "=", type).where("entity_name", "=", entityName).execute();
+    if (attached.some((a) => a.policy_arn === arn)) return false;
+    if (attached.length >= MAX_ATTACHED_POLICIES) throw v.limitExceeded(`Cannot exceed quota for ${QUOTA_NAME[type]}: ${MAX_ATTACHED_POLICIES}`);
+    await trx.insertInto("iam_attachments").values({ entity_type: type, entity_name: entityName, policy_arn: arn, created_at: Date.now() }).execute();
+    return true;
+  });
+  if (added) deps.changed();
 }
 
 export async function detachPolicy(deps: IamDeps, type: EntityType, entityName: string, arnInput: unknown): Promise<void> {

@@ -97,7 +97,7 @@ export function simulateOperations(deps: IamDeps, access: AccessControl): Record
       } else if (kind === "role") {
         const r = await requireRole(deps, m[2]!);
         policies = await access.policiesOfEntity("role", r.name);
-        principal = { kind: "assumed-role", arn: r.arn, userId: r.id, roleName: r.name, accountId: deps.accountId };
+        principal = { kind: "assumed-role", arn: r.arn, userId: r.id, roleName: r.name, roleArn: r.arn, accountId: deps.accountId };
       } else {
         const g = await requireGroup(deps, m[2]!);
         policies = await access.policiesOfEntity("group", g.name);
