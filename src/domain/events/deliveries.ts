@@ -3,7 +3,7 @@ import type { Kysely, Selectable } from "kysely";
 import type { Logger } from "../../log.js";
 import type { Engine } from "../../store/db.js";
 import type { Database, DeliveriesTable, SnsMessagesTable, SnsSubscriptionsTable } from "../../store/schema.js";
-import type { PublicUrls } from "../sns/common.js";
+import { unsubscribeUrl, type PublicUrls } from "../sns/common.js";
 import { planDelays, type DeliveryPlan } from "../sns/delivery-policy.js";
 import { bodyFor } from "../sns/publish.js";
 import { displayEndpoint } from "../sns/subscriptions.js";
@@ -310,7 +310,7 @@ export class DeliveryWorker {
       SubscribeURL: message.subscribe_url ?? undefined,
       Timestamp: message.timestamp,
       SignatureVersion: message.signature_version,
-      UnsubscribeURL: message.type === "Notification" && row.subscription_arn ? `${this.urls.base()}/?Action=Unsubscribe&SubscriptionArn=${row.subscription_arn}` : undefined,
+      UnsubscribeURL: message.type === "Notification" && row.subscription_arn ? unsubscribeUrl(this.urls.base(), row.subscription_arn) : undefined,
       MessageAttributes: message.message_attributes ? (JSON.parse(message.message_attributes) as EnvelopeFields["MessageAttributes"]) : undefined,
     };
     const signature = this.signer.sign(stringToSign(fields), message.signature_version, `${message.id}:${protocol}`);

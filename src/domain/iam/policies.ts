@@ -7,7 +7,7 @@ import { AWS_MANAGED_POLICIES, type AwsManagedPolicy } from "./policy/managed-po
 import { paginate, type Page } from "./paging.js";
 import { requireEntityIn } from "./entity-policies.js";
 import { checkPolicyDocument, checkSize } from "./policy-documents.js";
-import { addTags, dropTags, listTags, removeTags, validateTags } from "./tags.js";
+import { addTags, addTagsIn, dropTags, listTags, removeTags, validateTags } from "./tags.js";
 import * as v from "./validate.js";
 
 export const MAX_POLICY_VERSIONS = 5;
@@ -136,8 +136,8 @@ export async function createPolicy(
   await deps.db.transaction().execute(async (trx) => {
     await trx.insertInto("iam_policies").values(row).execute();
     await trx.insertInto("iam_policy_versions").values({ policy_arn: row.arn, version_id: "v1", document, created_at: now }).execute();
+    await addTagsIn(trx, "policy", row.arn, tags);
   });
-  if (tags.length) await addTags(deps, "policy", row.arn, tags);
   return { ...fromRow(row, 0, 0), tags: tags.length ? tags : undefined };
 }
 

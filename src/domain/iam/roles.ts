@@ -4,7 +4,7 @@ import type { IamRolesTable } from "../../store/schema.js";
 import type { IamDeps, Tag } from "./deps.js";
 import { paginate, type Page } from "./paging.js";
 import { checkPolicyDocument } from "./policy-documents.js";
-import { addTags, dropTags, listTags, removeTags, validateTags } from "./tags.js";
+import { addTags, addTagsIn, dropTags, listTags, removeTags, validateTags } from "./tags.js";
 import { refuseWhilePoliciesRemain } from "./entity-policies.js";
 import * as v from "./validate.js";
 
@@ -83,8 +83,10 @@ export async function createRole(
     permissions_boundary: v.optional(input.permissionsBoundary, v.arn, "permissionsBoundary") ?? null,
     created_at: Date.now(),
   };
-  await deps.db.insertInto("iam_roles").values(row).execute();
-  if (tags.length) await addTags(deps, "role", name, tags);
+  await deps.db.transaction().execute(async (trx) => {
+    await trx.insertInto("iam_roles").values(row).execute();
+    await addTagsIn(trx, "role", name, tags);
+  });
   deps.changed();
   return { ...toRole(row), tags: tags.length ? tags : undefined };
 }

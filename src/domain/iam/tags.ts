@@ -51,21 +51,24 @@ export async function listTags(deps: IamDeps, type: Taggable, name: string): Pro
 
 /** Adds or overwrites tags (keys compare case-insensitively, as IAM's do). */
 export async function addTags(deps: IamDeps, type: Taggable, name: string, tags: Tag[]): Promise<void> {
-  await deps.db.transaction().execute(async (trx) => {
-    const existing = await trx.selectFrom("iam_tags").select("tag_key").where("entity_type", "=", type).where("entity_name", "=", name).execute();
-    const keys = new Set(existing.map((r) => r.tag_key.toLowerCase()));
-    for (const t of tags) keys.add(t.key.toLowerCase());
-    if (keys.size > MAX_TAGS) throw limitExceeded(`The number of tags has reached the maximum limit of ${MAX_TAGS}.`);
-    for (const t of tags) {
-      for (const old of existing) {
-        if (old.tag_key.toLowerCase() === t.key.toLowerCase()) {
-          await trx.deleteFrom("iam_tags").where("entity_type", "=", type).where("entity_name", "=", name).where("tag_key", "=", old.tag_key).execute();
-        }
-      }
-      await trx.insertInto("iam_tags").values({ entity_type: type, entity_name: name, tag_key: t.key, tag_value: t.value }).execute();
-    }
-  });
+  await deps.db.transaction().execute((trx) => addTagsIn(trx, type, name, tags));
   deps.changed();
+}
+
+/** The same inside a caller's transaction: an entity created with tags gets them atomically. */
+export async function addTagsIn(trx: Kysely<Database>, type: Taggable, name: string, tags: Tag[]): Promise<void> {
+  const existing = await trx.selectFrom("iam_tags").select("tag_key").where("entity_type", "=", type).where("entity_name", "=", name).execute();
+  const keys = new Set(existing.map((r) => r.tag_key.toLowerCase()));
+  for (const t of tags) keys.add(t.key.toLowerCase());
+  if (keys.size > MAX_TAGS) throw limitExceeded(`The number of tags has reached the maximum limit of ${MAX_TAGS}.`);
+  for (const t of tags) {
+    for (const old of existing) {
+      if (old.tag_key.toLowerCase() === t.key.toLowerCase()) {
+        await trx.deleteFrom("iam_tags").where("entity_type", "=", type).where("entity_name", "=", name).where("tag_key", "=", old.tag_key).execute();
+      }
+    }
+    await trx.insertInto("iam_tags").values({ entity_type: type, entity_name: name, tag_key: t.key, tag_value: t.value }).execute();
+  }
 }
 
 export async function removeTags(deps: IamDeps, type: Taggable, name: string, keys: string[]): Promise<void> {

@@ -5,7 +5,7 @@ import type { IamUsersTable } from "../../store/schema.js";
 import type { Principal } from "../context.js";
 import type { IamDeps, Tag } from "./deps.js";
 import { paginate, type Page } from "./paging.js";
-import { addTags, dropTags, listTags, removeTags, renameTagged, validateTags } from "./tags.js";
+import { addTags, addTagsIn, dropTags, listTags, removeTags, renameTagged, validateTags } from "./tags.js";
 import { refuseWhilePoliciesRemain } from "./entity-policies.js";
 import * as v from "./validate.js";
 
@@ -71,8 +71,10 @@ export async function createUser(
     created_at: Date.now(),
     permissions_boundary: boundary ?? null,
   };
-  await deps.db.insertInto("iam_users").values(row).execute();
-  if (tags.length) await addTags(deps, "user", name, tags);
+  await deps.db.transaction().execute(async (trx) => {
+    await trx.insertInto("iam_users").values(row).execute();
+    await addTagsIn(trx, "user", name, tags);
+  });
   deps.changed();
   return { ...toUser(row), tags: tags.length ? tags : undefined };
 }

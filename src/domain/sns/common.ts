@@ -51,18 +51,14 @@ export class SnsDeps {
     return `arn:${this.partition}:sns:${this.region}:${this.accountId}:${name}`;
   }
 
-  /** The topic ARN of a subscription ARN (`<topicArn>:<uuid>`). */
-  subscriptionTopic(subscriptionArn: string): string {
-    return subscriptionArn.slice(0, subscriptionArn.lastIndexOf(":"));
-  }
-
   subscribeUrl(topicArn: string, token: string): string {
     return `${this.urls.base()}/?Action=ConfirmSubscription&TopicArn=${topicArn}&Token=${token}`;
   }
+}
 
-  unsubscribeUrl(subscriptionArn: string): string {
-    return `${this.urls.base()}/?Action=Unsubscribe&SubscriptionArn=${subscriptionArn}`;
-  }
+/** The unsigned link a notification carries for leaving the subscription. */
+export function unsubscribeUrl(base: string, subscriptionArn: string): string {
+  return `${base}/?Action=Unsubscribe&SubscriptionArn=${subscriptionArn}`;
 }
 
 export const TOPIC_NAME = /^[A-Za-z0-9_-]{1,256}$/;
