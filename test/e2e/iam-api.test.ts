@@ -317,4 +317,17 @@ describe("IAM under concurrent writes", () => {
       expect((await sdk("DeleteRole", { RoleName: "racer" })).error).toBeUndefined();
     }
   });
+
+  it("concurrent CreatePolicyVersion calls get distinct versions, and the quota holds", async () => {
+    const sdk = (op: string, input: Record<string, unknown>) => iam("sdk", op, input);
+    const arn = (await sdk("CreatePolicy", { PolicyName: "versioned-race", PolicyDocument: JSON.stringify(POLICY) })).out.Policy.Arn;
+    const results = await Promise.all(
+      Array.from({ length: 6 }, () => sdk("CreatePolicyVersion", { PolicyArn: arn, PolicyDocument: JSON.stringify(POLICY), SetAsDefault: true })),
+    );
+    const made = results.filter((r) => !r.error).map((r) => r.out.PolicyVersion.VersionId);
+    expect(made.sort()).toEqual(["v2", "v3", "v4", "v5"]);
+    expect(results.filter((r) => r.error).map((r) => r.error)).toEqual(["LimitExceeded", "LimitExceeded"]);
+    const listed = (await sdk("ListPolicyVersions", { PolicyArn: arn })).out.Versions;
+    expect(listed.filter((x: { IsDefaultVersion: boolean }) => x.IsDefaultVersion)).toHaveLength(1);
+  });
 });

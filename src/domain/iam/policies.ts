@@ -198,21 +198,25 @@ export async function createPolicyVersion(deps: IamDeps, arnInput: unknown, docI
   const document = v.policyDocument(docInput);
   checkPolicyDocument(document, "managed");
   checkSize(document, MAX_MANAGED_POLICY_SIZE, "PolicySize");
-  const versions = await deps.db.selectFrom("iam_policy_versions").select("version_id").where("policy_arn", "=", row.arn).execute();
-  if (versions.length >= MAX_POLICY_VERSIONS) {
-    throw v.limitExceeded(
-      `A managed policy can have up to ${MAX_POLICY_VERSIONS} versions. Before you create a new version, you must delete an existing version.`,
-    );
-  }
-  const versionId = `v${row.next_version}`;
   const now = Date.now();
-  await deps.db.transaction().execute(async (trx) => {
-    await trx.insertInto("iam_policy_versions").values({ policy_arn: row.arn, version_id: versionId, document, created_at: now }).execute();
+  // the count and the next number are read inside the transaction: concurrent calls get v2 and v3
+  const versionId = await deps.db.transaction().execute(async (trx) => {
+    const current = await trx.selectFrom("iam_policies").select("next_version").where("arn", "=", row.arn).executeTakeFirst();
+    if (!current) throw v.noSuchEntity(`Policy ${row.arn} was not found.`);
+    const versions = await trx.selectFrom("iam_policy_versions").select("version_id").where("policy_arn", "=", row.arn).execute();
+    if (versions.length >= MAX_POLICY_VERSIONS) {
+      throw v.limitExceeded(
+        `A managed policy can have up to ${MAX_POLICY_VERSIONS} versions. Before you create a new version, you must delete an existing version.`,
+      );
+    }
+    const id = `v${current.next_version}`;
+    await trx.insertInto("iam_policy_versions").values({ policy_arn: row.arn, version_id: id, document, created_at: now }).execute();
     await trx
       .updateTable("iam_policies")
-      .set({ next_version: row.next_version + 1, updated_at: now, ...(setAsDefault ? { default_version: versionId } : {}) })
+      .set({ next_version: current.next_version + 1, updated_at: now, ...(setAsDefault ? { default_version: id } : {}) })
       .where("arn", "=", row.arn)
       .execute();
+    return id;
   });
   if (setAsDefault) deps.changed();
   return { versionId, document, isDefaultVersion: setAsDefault, createdAt: new Date(now) };
@@ -251,17 +255,23 @@ export async function listPolicyVersions(deps: IamDeps, arnInput: unknown, marke
 export async function deletePolicyVersion(deps: IamDeps, arnInput: unknown, versionInput: unknown): Promise<void> {
   const row = await requireCustomerPolicy(deps, arnInput);
   const versionId = v.required(versionInput, "versionId");
-  if (versionId === row.default_version) throw v.deleteConflict("Cannot delete the default version of a policy.");
-  const r = await deps.db.deleteFrom("iam_policy_versions").where("policy_arn", "=", row.arn).where("version_id", "=", versionId).executeTakeFirst();
-  if (Number(r.numDeletedRows) === 0) throw v.noSuchEntity(`Policy ${row.arn} version ${versionId} does not exist or is not attachable.`);
+  await deps.db.transaction().execute(async (trx) => {
+    // the default is read inside the transaction: a SetDefaultPolicyVersion meanwhile must not leave it pointing nowhere
+    const current = await trx.selectFrom("iam_policies").select("default_version").where("arn", "=", row.arn).executeTakeFirst();
+    if (versionId === current?.default_version) throw v.deleteConflict("Cannot delete the default version of a policy.");
+    const r = await trx.deleteFrom("iam_policy_versions").where("policy_arn", "=", row.arn).where("version_id", "=", versionId).executeTakeFirst();
+    if (Number(r.numDeletedRows) === 0) throw v.noSuchEntity(`Policy ${row.arn} version ${versionId} does not exist or is not attachable.`);
+  });
 }
 
 export async function setDefaultPolicyVersion(deps: IamDeps, arnInput: unknown, versionInput: unknown): Promise<void> {
   const row = await requireCustomerPolicy(deps, arnInput);
   const versionId = v.required(versionInput, "versionId");
-  const exists = await deps.db.selectFrom("iam_policy_versions").select("version_id").where("policy_arn", "=", row.arn).where("version_id", "=", versionId).executeTakeFirst();
-  if (!exists) throw v.noSuchEntity(`Policy ${row.arn} version ${versionId} does not exist or is not attachable.`);
-  await deps.db.updateTable("iam_policies").set({ default_version: versionId, updated_at: Date.now() }).where("arn", "=", row.arn).execute();
+  await deps.db.transaction().execute(async (trx) => {
+    const exists = await trx.selectFrom("iam_policy_versions").select("version_id").where("policy_arn", "=", row.arn).where("version_id", "=", versionId).executeTakeFirst();
+    if (!exists) throw v.noSuchEntity(`Policy ${row.arn} version ${versionId} does not exist or is not attachable.`);
+    await trx.updateTable("iam_policies").set({ default_version: versionId, updated_at: Date.now() }).where("arn", "=", row.arn).execute();
+  });
   deps.changed();
 }
 
