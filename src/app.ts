@@ -113,7 +113,7 @@ async function assemble(
   const catFiles = new CatFilePool(runner);
   undo.push(() => runner.killAll(), () => catFiles.closeAll());
   const bus = new ChangeBus();
-  const ledger = new RefLedger(store.db, log, bus);
+  const ledger = new RefLedger(store.db, log, bus, store.engine);
   const repos = new RepositoryService(store.db, runner, catFiles, ledger, cfg, log, bus);
   const branches = new BranchService(repos, store.db, bus);
   const objects = new ObjectCache();

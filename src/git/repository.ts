@@ -109,4 +109,11 @@ export class GitRepository {
   async setHead(branch: string): Promise<void> {
     await this.git(["symbolic-ref", "HEAD", `refs/heads/${branch}`]);
   }
+
+  /** The branch HEAD names, whether or not it exists yet (read from the file: no process). */
+  async headBranch(): Promise<string | null> {
+    const text = await fs.readFile(path.join(this.gitDir, "HEAD"), "utf8").catch(() => "");
+    const m = /^ref: refs\/heads\/(.+?)\n?$/.exec(text);
+    return m ? m[1]! : null;
+  }
 }

@@ -52,3 +52,44 @@ describe("on PostgreSQL", () => {
     expect((await callService("iam", server.url, "cli", "CreatePolicyVersion", { PolicyArn: p.out.Policy.Arn, PolicyDocument: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "codecommit:List*", Resource: "*" }] }), SetAsDefault: true })).out.PolicyVersion.VersionId).toBe("v2");
   });
 });
+
+describe("two server processes on one PostgreSQL database and one data directory", () => {
+  it("both serve the same repositories, and their ref events form one consistent history per branch", async () => {
+    const db = "headwater_two";
+    pg.createDatabase(db);
+    const a = await startServer({ args: ["--database-url", pg.url(db)] });
+    const b = await startServer({ dataDir: a.dataDir, args: ["--database-url", pg.url(db)] });
+    try {
+      expect((await call(a.url, "sdk", "CreateRepository", { repositoryName: "shared" })).error).toBeUndefined();
+      const env = gitHome();
+      const work = await makeWorkRepo(env);
+      const servers = [a, b];
+      // main moves by pushes through both processes in turn, while each creates branches at once
+      const pushes = 8;
+      for (let i = 0; i < pushes; i++) {
+        const s = servers[i % 2]!;
+        const pushed = i ? (await gitOk(["rev-parse", "HEAD"], { cwd: work, env })).trim() : undefined;
+        await gitOk(["commit", "-q", "--allow-empty", "-m", `change ${i}`], { cwd: work, env });
+        await Promise.all([
+          gitOk(["push", "-q", `${s.url}/v1/repos/shared`, "HEAD:main"], { cwd: work, env }),
+          // a branch at the tip already pushed, made through the other process meanwhile
+          pushed && call(servers[(i + 1) % 2]!.url, "sdk", "CreateBranch", { repositoryName: "shared", branchName: `side-${i}`, commitId: pushed }).then((r) => expect(r.error).toBeUndefined()),
+        ]);
+      }
+      // each process sees what the other wrote
+      expect((await call(b.url, "sdk", "GetRepository", { repositoryName: "shared" })).out.repositoryMetadata.defaultBranch).toBe("main");
+      expect((await call(a.url, "sdk", "ListBranches", { repositoryName: "shared" })).out.branches).toHaveLength(pushes);
+
+      const rows = pg.query(db, "select refs from ref_events order by id") as Array<{ refs: string }>;
+      const history = new Map<string, Array<{ oldCommit: string; newCommit: string }>>();
+      for (const r of rows) for (const c of JSON.parse(r.refs)) history.set(c.ref, [...(history.get(c.ref) ?? []), c]);
+      const main = history.get("refs/heads/main")!;
+      expect(main).toHaveLength(pushes);
+      for (let i = 1; i < main.length; i++) expect(main[i]!.oldCommit).toBe(main[i - 1]!.newCommit); // no step back, none missing
+      for (let i = 1; i < pushes; i++) expect(history.get(`refs/heads/side-${i}`)).toHaveLength(1);
+    } finally {
+      await b.stop();
+      await a.stop();
+    }
+  });
+});

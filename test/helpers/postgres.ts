@@ -7,6 +7,8 @@ import { tmpDir } from "./server.js";
 export interface Postgres {
   url: (database: string) => string;
   createDatabase(name: string): void;
+  /** Rows of a query, as JSON objects. */
+  query(database: string, sql: string): Array<Record<string, unknown>>;
   stop(): void;
 }
 
@@ -45,6 +47,10 @@ export async function startPostgres(): Promise<Postgres> {
   return {
     url,
     createDatabase: (name) => execFileSync(pgBin("psql"), ["-h", "127.0.0.1", "-p", String(port), "-U", "postgres", "-c", `create database ${name}`], { stdio: "ignore" }),
+    query: (db, sql) => {
+      const out = execFileSync(pgBin("psql"), ["-h", "127.0.0.1", "-p", String(port), "-U", "postgres", "-d", db, "-At", "-c", `select coalesce(json_agg(q), '[]') from (${sql}) q`], { encoding: "utf8" });
+      return JSON.parse(out) as Array<Record<string, unknown>>;
+    },
     stop: () => asPostgres([pgBin("pg_ctl"), "-D", data, "-m", "fast", "stop"]),
   };
 }

@@ -1,7 +1,8 @@
 import crypto from "node:crypto";
-import type { Kysely } from "kysely";
+import { sql, type Kysely } from "kysely";
 import type { GitRepository } from "../../git/repository.js";
 import { ZERO_OID } from "../../git/repository.js";
+import type { Engine } from "../../store/db.js";
 import type { Database } from "../../store/schema.js";
 import type { Logger } from "../../log.js";
 import type { ChangeBus } from "../change-bus.js";
@@ -39,6 +40,7 @@ export class RefLedger {
     private readonly db: Kysely<Database>,
     private readonly log: Logger,
     private readonly bus: ChangeBus,
+    private readonly engine: Engine = "sqlite",
   ) {}
 
   /** Serialises ref changes of one repository in this process. */
@@ -92,17 +94,29 @@ export class RefLedger {
     refs: string[] | undefined,
     intentId: string | undefined,
   ): Promise<RefChange[]> {
-    const actual = new Map<string, string>();
-    if (refs) {
-      for (const ref of refs) {
-        const oid = await repo.git.refTarget(ref);
-        if (oid) actual.set(ref, oid);
+    const readActual = async () => {
+      const actual = new Map<string, string>();
+      if (refs) {
+        for (const ref of refs) {
+          const oid = await repo.git.refTarget(ref);
+          if (oid) actual.set(ref, oid);
+        }
+      } else {
+        for (const [ref, oid] of await repo.git.refs()) actual.set(ref, oid);
       }
-    } else {
-      for (const [ref, oid] of await repo.git.refs()) actual.set(ref, oid);
-    }
+      return actual;
+    };
+    // One SQLite process: the in-process lock already serialises the repository's recordings, so
+    // git is read before the transaction. Several processes on PostgreSQL: a transaction-scoped
+    // advisory lock per repository serialises them across processes, and git is read under it, so
+    // a slower process can never record an older tip over a newer one.
+    const shared = this.engine === "postgres";
+    const early = shared ? undefined : await readActual();
+    let defaultBranch: string | null = null;
 
     return this.db.transaction().execute(async (trx) => {
+      if (shared) await sql`select pg_advisory_xact_lock(hashtext(${`headwater.refs:${repo.id}`}))`.execute(trx);
+      const actual = early ?? (await readActual());
       let q = trx.selectFrom("ref_tips").select(["ref_name", "commit_id"]).where("repository_id", "=", repo.id);
       if (refs) q = q.where("ref_name", "in", refs);
       const recorded = new Map(
@@ -147,15 +161,14 @@ export class RefLedger {
       const row = await trx.selectFrom("repositories").select(["default_branch"]).where("id", "=", repo.id).executeTakeFirst();
       const update: { updated_at: number; default_branch?: string } = { updated_at: now };
       if (row && !row.default_branch) {
-        const first = firstBranch(changes);
-        if (first) {
-          await repo.git.setHead(first);
-          update.default_branch = first;
-        }
+        defaultBranch = firstBranch(changes);
+        if (defaultBranch) update.default_branch = defaultBranch;
       }
       await trx.updateTable("repositories").set(update).where("id", "=", repo.id).execute();
       return changes;
-    }).then((changes) => {
+    }).then(async (changes) => {
+      // HEAD follows once the database says so (start-up repair reconciles a crash in between)
+      if (defaultBranch) await repo.git.setHead(defaultBranch);
       if (changes.length) {
         this.bus.publish("repositories"); // lastModifiedDate moved
         this.bus.publish("ref-events"); // the events workers deliver it
@@ -184,6 +197,12 @@ export class RefLedger {
     for (const repo of repos) {
       const changes = await this.record(repo, "", "repair");
       repaired += changes.length;
+    }
+    // the bare repository's HEAD names the default branch, as the database records it
+    const defaults = await this.db.selectFrom("repositories").select(["id", "default_branch"]).where("default_branch", "is not", null).execute();
+    for (const d of defaults) {
+      const repo = byId.get(d.id);
+      if (repo && d.default_branch && (await repo.git.headBranch()) !== d.default_branch) await repo.git.setHead(d.default_branch);
     }
     if (repaired) this.log.warn({ repaired }, "recorded ref changes that a crash left unrecorded");
     return repaired;
