@@ -120,7 +120,7 @@ async function assemble(
   const content = new ContentService(repos, objects, bus);
   const commits = new CommitService(repos, objects);
   const identities = new IdentityStore(store.db, box, cfg.accountId, cfg.region, bus);
-  const iam = new IamDeps(store.db, box, cfg.accountId, cfg.region, bus);
+  const iam = new IamDeps(store.db, box, cfg.accountId, cfg.region, bus, store.engine);
   const access = new AccessControl(iam);
   const gitCredentials = new ServiceCredentialVerifier(iam);
   const keyUsage = new KeyUsageRecorder(iam);
@@ -146,7 +146,7 @@ async function assemble(
   undo.push(() => sender.close());
   let worker: DeliveryWorker | undefined;
   let dispatcher: EventDispatcher | undefined;
-  const sns = new SnsDeps(store.db, cfg.region, cfg.accountId, { base: () => cloneBases.http }, log, () => worker?.wake());
+  const sns = new SnsDeps(store.db, cfg.region, cfg.accountId, { base: () => cloneBases.http }, log, () => worker?.wake(), store.engine);
   const triggers = new TriggerService(repos, sns, sender.send, cfg.deliveryTimeoutSeconds * 1000);
   if (cfg.deliveryWorkers) {
     dispatcher = new EventDispatcher(store.db, store.engine, { region: cfg.region, accountId: cfg.accountId }, log, () => worker?.wake());

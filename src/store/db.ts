@@ -8,6 +8,15 @@ import { migrations } from "./migrations/index.js";
 
 export type Engine = "sqlite" | "postgres";
 
+/**
+ * Serialises transactions that name the same key until they end. SQLite needs nothing (one
+ * process, one connection, one transaction at a time); on PostgreSQL, where several processes
+ * write at once, it is a transaction-scoped advisory lock.
+ */
+export async function lockInTransaction(trx: Kysely<Database>, engine: Engine, key: string): Promise<void> {
+  if (engine === "postgres") await sql`select pg_advisory_xact_lock(hashtext(${key}))`.execute(trx);
+}
+
 export interface Store {
   db: Kysely<Database>;
   engine: Engine;

@@ -1,8 +1,8 @@
 import crypto from "node:crypto";
-import { sql, type Kysely } from "kysely";
+import type { Kysely } from "kysely";
 import type { GitRepository } from "../../git/repository.js";
 import { ZERO_OID } from "../../git/repository.js";
-import type { Engine } from "../../store/db.js";
+import { lockInTransaction, type Engine } from "../../store/db.js";
 import type { Database } from "../../store/schema.js";
 import type { Logger } from "../../log.js";
 import type { ChangeBus } from "../change-bus.js";
@@ -115,7 +115,7 @@ export class RefLedger {
     let defaultBranch: string | null = null;
 
     return this.db.transaction().execute(async (trx) => {
-      if (shared) await sql`select pg_advisory_xact_lock(hashtext(${`headwater.refs:${repo.id}`}))`.execute(trx);
+      await lockInTransaction(trx, this.engine, `headwater.refs:${repo.id}`);
       const actual = early ?? (await readActual());
       let q = trx.selectFrom("ref_tips").select(["ref_name", "commit_id"]).where("repository_id", "=", repo.id);
       if (refs) q = q.where("ref_name", "in", refs);

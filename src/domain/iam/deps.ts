@@ -1,4 +1,5 @@
 import type { Kysely } from "kysely";
+import type { Engine } from "../../store/db.js";
 import type { Database } from "../../store/schema.js";
 import type { SecretBox } from "../../secrets/crypto.js";
 import type { ChangeBus } from "../change-bus.js";
@@ -14,6 +15,7 @@ export class IamDeps {
     readonly accountId: string,
     readonly region: string,
     readonly bus: ChangeBus,
+    readonly engine: Engine = "sqlite",
   ) {
     this.partition = partitionOf(region);
   }

@@ -93,7 +93,7 @@ export async function deleteGroup(deps: IamDeps, nameInput: unknown): Promise<vo
   const member = await deps.db.selectFrom("iam_group_members").select("user_name").where("group_name", "=", row.name).executeTakeFirst();
   if (member) throw v.deleteConflict("Cannot delete entity, must remove users from group first.");
   await deps.db.transaction().execute(async (trx) => {
-    await refuseWhilePoliciesRemain(trx, "group", row.name);
+    await refuseWhilePoliciesRemain(deps, trx, "group", row.name);
     await trx.deleteFrom("iam_groups").where("id", "=", row.id).execute();
   });
   deps.changed();

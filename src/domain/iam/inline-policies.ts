@@ -13,7 +13,7 @@ export async function putInlinePolicy(deps: IamDeps, type: EntityType, entityNam
   const document = v.policyDocument(docInput);
   checkPolicyDocument(document, "identity");
   await deps.db.transaction().execute(async (trx) => {
-    await requireEntityIn(trx, type, entityName);
+    await requireEntityIn(deps, trx, type, entityName);
     const others = await trx
       .selectFrom("iam_inline_policies")
       .select(["policy_name", "document"])

@@ -5,6 +5,7 @@ import type { Database, EntityType, IamPoliciesTable } from "../../store/schema.
 import type { IamDeps, Tag } from "./deps.js";
 import { AWS_MANAGED_POLICIES, type AwsManagedPolicy } from "./policy/managed-policies.js";
 import { paginate, type Page } from "./paging.js";
+import { lockInTransaction } from "../../store/db.js";
 import { requireEntityIn } from "./entity-policies.js";
 import { checkPolicyDocument, checkSize } from "./policy-documents.js";
 import { addTags, addTagsIn, dropTags, listTags, removeTags, validateTags } from "./tags.js";
@@ -186,6 +187,7 @@ export async function deletePolicy(deps: IamDeps, arnInput: unknown): Promise<vo
   }
   await deps.db.transaction().execute(async (trx) => {
     // checked inside the transaction: an attachment made meanwhile must not outlive the policy
+    await lockInTransaction(trx, deps.engine, `headwater.policy:${row.arn}`);
     if ((await attachmentCount(trx, row.arn)) > 0) throw v.deleteConflict("Cannot delete a policy attached to entities.");
     await trx.deleteFrom("iam_policies").where("arn", "=", row.arn).execute();
     await dropTags(trx, "policy", row.arn);
@@ -201,6 +203,7 @@ export async function createPolicyVersion(deps: IamDeps, arnInput: unknown, docI
   const now = Date.now();
   // the count and the next number are read inside the transaction: concurrent calls get v2 and v3
   const versionId = await deps.db.transaction().execute(async (trx) => {
+    await lockInTransaction(trx, deps.engine, `headwater.policy:${row.arn}`);
     const current = await trx.selectFrom("iam_policies").select("next_version").where("arn", "=", row.arn).executeTakeFirst();
     if (!current) throw v.noSuchEntity(`Policy ${row.arn} was not found.`);
     const versions = await trx.selectFrom("iam_policy_versions").select("version_id").where("policy_arn", "=", row.arn).execute();
@@ -257,6 +260,7 @@ export async function deletePolicyVersion(deps: IamDeps, arnInput: unknown, vers
   const versionId = v.required(versionInput, "versionId");
   await deps.db.transaction().execute(async (trx) => {
     // the default is read inside the transaction: a SetDefaultPolicyVersion meanwhile must not leave it pointing nowhere
+    await lockInTransaction(trx, deps.engine, `headwater.policy:${row.arn}`);
     const current = await trx.selectFrom("iam_policies").select("default_version").where("arn", "=", row.arn).executeTakeFirst();
     if (versionId === current?.default_version) throw v.deleteConflict("Cannot delete the default version of a policy.");
     const r = await trx.deleteFrom("iam_policy_versions").where("policy_arn", "=", row.arn).where("version_id", "=", versionId).executeTakeFirst();
@@ -268,6 +272,7 @@ export async function setDefaultPolicyVersion(deps: IamDeps, arnInput: unknown, 
   const row = await requireCustomerPolicy(deps, arnInput);
   const versionId = v.required(versionInput, "versionId");
   await deps.db.transaction().execute(async (trx) => {
+    await lockInTransaction(trx, deps.engine, `headwater.policy:${row.arn}`);
     const exists = await trx.selectFrom("iam_policy_versions").select("version_id").where("policy_arn", "=", row.arn).where("version_id", "=", versionId).executeTakeFirst();
     if (!exists) throw v.noSuchEntity(`Policy ${row.arn} version ${versionId} does not exist or is not attachable.`);
     await trx.updateTable("iam_policies").set({ default_version: versionId, updated_at: Date.now() }).where("arn", "=", row.arn).execute();
@@ -295,8 +300,9 @@ const QUOTA_NAME: Record<EntityType, string> = { user: "PoliciesPerUser", group:
 export async function attachPolicy(deps: IamDeps, type: EntityType, entityName: string, arnInput: unknown): Promise<void> {
   const arn = v.arn(arnInput);
   const added = await deps.db.transaction().execute(async (trx) => {
-    await requireEntityIn(trx, type, entityName);
+    await requireEntityIn(deps, trx, type, entityName);
     // checked here, not before: a policy deleted meanwhile must not be attached
+    await lockInTransaction(trx, deps.engine, `headwater.policy:${arn}`);
     if (!AWS_BY_ARN.has(arn) && !(await trx.selectFrom("iam_policies").select("arn").where("arn", "=", arn).executeTakeFirst())) throw notAttachable(arn);
     const attached = await trx.selectFrom("iam_attachments").select("policy_arn").where("entity_type", "=", type).where("entity_name", "=", entityName).execute();
     if (attached.some((a) => a.policy_arn === arn)) return false;

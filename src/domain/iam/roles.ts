@@ -126,7 +126,7 @@ export async function updateRole(deps: IamDeps, nameInput: unknown, description:
 export async function deleteRole(deps: IamDeps, nameInput: unknown): Promise<void> {
   const row = await requireRole(deps, v.roleName(nameInput));
   await deps.db.transaction().execute(async (trx) => {
-    await refuseWhilePoliciesRemain(trx, "role", row.name);
+    await refuseWhilePoliciesRemain(deps, trx, "role", row.name);
     await trx.deleteFrom("sts_sessions").where("kind", "=", "assumed-role").where("entity_name", "=", row.name).execute();
     await trx.deleteFrom("iam_roles").where("id", "=", row.id).execute();
     await dropTags(trx, "role", row.name);

@@ -130,7 +130,7 @@ export async function deleteUser(deps: IamDeps, nameInput: unknown): Promise<voi
   if (await has("service_credentials")) throw v.deleteConflict("Cannot delete entity, must remove referenced objects first.");
   if (await has("iam_group_members")) throw v.deleteConflict("Cannot delete entity, must remove users from group first.");
   await deps.db.transaction().execute(async (trx) => {
-    await refuseWhilePoliciesRemain(trx, "user", row.name);
+    await refuseWhilePoliciesRemain(deps, trx, "user", row.name);
     await trx.deleteFrom("sts_sessions").where("kind", "=", "session").where("entity_name", "=", row.name).execute();
     await trx.deleteFrom("iam_users").where("id", "=", row.id).execute();
     await dropTags(trx, "user", row.name);

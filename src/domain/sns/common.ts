@@ -1,6 +1,7 @@
 import type { Kysely } from "kysely";
 import { ServiceError } from "../../errors.js";
 import type { Logger } from "../../log.js";
+import type { Engine } from "../../store/db.js";
 import type { Database } from "../../store/schema.js";
 import { partitionOf } from "../repos/arn.js";
 
@@ -43,6 +44,7 @@ export class SnsDeps {
     readonly log: Logger,
     /** told whenever deliveries were queued (wakes the delivery workers) */
     readonly queued: () => void,
+    readonly engine: Engine = "sqlite",
   ) {
     this.partition = partitionOf(region);
   }

@@ -1,6 +1,7 @@
 import crypto from "node:crypto";
 import type { Caller } from "../context.js";
 import { enqueue, type Db } from "../events/queue.js";
+import { lockInTransaction } from "../../store/db.js";
 import type { SnsSubscriptionsTable } from "../../store/schema.js";
 import {
   authorizationError,
@@ -152,6 +153,8 @@ export async function subscribe(
   const topic = await requireTopic(deps, input.TopicArn);
 
   const result = await deps.db.transaction().execute(async (trx) => {
+    // one subscription per topic, protocol and endpoint, even with several processes subscribing
+    await lockInTransaction(trx, deps.engine, `headwater.subscribe:${topic.arn}\n${protocol}\n${endpoint}`);
     const existing = await trx
       .selectFrom("sns_subscriptions")
       .selectAll()
