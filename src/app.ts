@@ -36,6 +36,7 @@ import type { Logger } from "./log.js";
 import { SecretBox } from "./secrets/crypto.js";
 import { openStore } from "./store/db.js";
 import { loadTls } from "./tls.js";
+import { startChangeRelay } from "./store/change-relay.js";
 import { httpSender } from "./transport/outbound-http.js";
 import { iamGitAuthorizer } from "./transport/git-authorizer.js";
 import { GitServing } from "./transport/git-service.js";
@@ -113,6 +114,9 @@ async function assemble(
   const catFiles = new CatFilePool(runner);
   undo.push(() => runner.killAll(), () => catFiles.closeAll());
   const bus = new ChangeBus();
+  // several processes on one PostgreSQL database hear each other's changes
+  const relay = cfg.databaseUrl ? await startChangeRelay(cfg.databaseUrl, bus, log) : undefined;
+  if (relay) undo.push(() => relay.close());
   const ledger = new RefLedger(store.db, log, bus, store.engine);
   const repos = new RepositoryService(store.db, runner, catFiles, ledger, cfg, log, bus);
   const branches = new BranchService(repos, store.db, bus);
@@ -305,6 +309,7 @@ async function assemble(
       clearInterval(sweeper);
       await runner.drain(30_000);
       runner.killAll(); // what did not finish in time must not outlive the server
+      await relay?.close();
       await store.close();
       log.info("stopped");
     })());

@@ -87,9 +87,33 @@ describe("two server processes on one PostgreSQL database and one data directory
       expect(main).toHaveLength(pushes);
       for (let i = 1; i < main.length; i++) expect(main[i]!.oldCommit).toBe(main[i - 1]!.newCommit); // no step back, none missing
       for (let i = 1; i < pushes; i++) expect(history.get(`refs/heads/side-${i}`)).toHaveLength(1);
+
+      // caches hear the other process's writes: a repository listing, a deactivated key
+      const listNames = async (s: ServerHandle) => (await call(s.url, "sdk", "ListRepositories", {})).out.repositories.map((r: { repositoryName: string }) => r.repositoryName);
+      expect(await listNames(b)).toEqual(["shared"]);
+      expect((await call(a.url, "sdk", "CreateRepository", { repositoryName: "later" })).error).toBeUndefined();
+      expect(await eventually(() => listNames(b), (names) => names.includes("later"))).toEqual(["later", "shared"]);
+      const creds = await userWith(a.url, "two-process", { managed: [managed("AWSCodeCommitReadOnly")] });
+      expect((await aws(b.url, ["codecommit", "list-repositories"], { creds })).code).toBe(0); // b now holds the key in its cache
+      await callService("iam", a.url, "sdk", "UpdateAccessKey", { UserName: "two-process", AccessKeyId: creds.accessKeyId, Status: "Inactive" });
+      const refused = await eventually(
+        () => aws(b.url, ["codecommit", "list-repositories"], { creds }),
+        (r) => r.code !== 0,
+      );
+      expect(cliErrorCode(refused)).toBe("UnrecognizedClientException");
     } finally {
       await b.stop();
       await a.stop();
     }
   });
 });
+
+/** Polls for up to two seconds: notices between processes take milliseconds, not zero. */
+async function eventually<T>(read: () => Promise<T>, ok: (v: T) => boolean): Promise<T> {
+  const until = Date.now() + 2000;
+  for (;;) {
+    const v = await read();
+    if (ok(v) || Date.now() > until) return v;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
