@@ -17,6 +17,12 @@ export async function lockInTransaction(trx: Kysely<Database>, engine: Engine, k
   if (engine === "postgres") await sql`select pg_advisory_xact_lock(hashtext(${key}))`.execute(trx);
 }
 
+/** True for a unique-constraint violation, on either engine (a racing insert lost). */
+export function isUniqueViolation(e: unknown): boolean {
+  const code = (e as { code?: unknown } | null)?.code;
+  return code === "23505" || code === "SQLITE_CONSTRAINT_UNIQUE" || code === "SQLITE_CONSTRAINT_PRIMARYKEY";
+}
+
 export interface Store {
   db: Kysely<Database>;
   engine: Engine;

@@ -318,6 +318,15 @@ describe("IAM under concurrent writes", () => {
     }
   });
 
+  it("names differing only in case, created at once: one user, the other hears EntityAlreadyExists", async () => {
+    const sdk = (op: string, input: Record<string, unknown>) => iam("sdk", op, input);
+    for (const [op, member] of [["CreateUser", "UserName"], ["CreateGroup", "GroupName"]] as const) {
+      const results = await Promise.all(["CaseRacer", "caseracer", "CASERACER"].map((n) => sdk(op, { [member]: `${n}-${op}` })));
+      expect(results.filter((r) => !r.error), op).toHaveLength(1);
+      expect(results.filter((r) => r.error).map((r) => r.error), op).toEqual(["EntityAlreadyExists", "EntityAlreadyExists"]);
+    }
+  });
+
   it("concurrent CreatePolicyVersion calls get distinct versions, and the quota holds", async () => {
     const sdk = (op: string, input: Record<string, unknown>) => iam("sdk", op, input);
     const arn = (await sdk("CreatePolicy", { PolicyName: "versioned-race", PolicyDocument: JSON.stringify(POLICY) })).out.Policy.Arn;

@@ -1,5 +1,6 @@
 import { sql } from "kysely";
 import { iamId } from "../../secrets/crypto.js";
+import { isUniqueViolation } from "../../store/db.js";
 import type { IamGroupsTable } from "../../store/schema.js";
 import type { IamDeps } from "./deps.js";
 import { paginate, type Page } from "./paging.js";
@@ -34,7 +35,13 @@ export async function createGroup(deps: IamDeps, input: { name: unknown; path?: 
   const path = v.path(input.path);
   if (await findGroup(deps, name)) throw v.alreadyExists(`Group with name ${name} already exists.`);
   const row: IamGroupsTable = { name, id: iamId("AGPA", 21), path, arn: deps.arn("group", path, name), created_at: Date.now() };
-  await deps.db.insertInto("iam_groups").values(row).execute();
+  await deps.db
+    .insertInto("iam_groups")
+    .values(row)
+    .execute()
+    .catch((e) => {
+      throw isUniqueViolation(e) ? v.alreadyExists(`Group with name ${name} already exists.`) : e;
+    });
   deps.changed();
   return toGroup(row);
 }

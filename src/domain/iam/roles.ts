@@ -1,5 +1,6 @@
 import { sql } from "kysely";
 import { iamId } from "../../secrets/crypto.js";
+import { isUniqueViolation } from "../../store/db.js";
 import type { IamRolesTable } from "../../store/schema.js";
 import type { IamDeps, Tag } from "./deps.js";
 import { paginate, type Page } from "./paging.js";
@@ -83,10 +84,15 @@ export async function createRole(
     permissions_boundary: v.optional(input.permissionsBoundary, v.arn, "permissionsBoundary") ?? null,
     created_at: Date.now(),
   };
-  await deps.db.transaction().execute(async (trx) => {
-    await trx.insertInto("iam_roles").values(row).execute();
-    await addTagsIn(trx, "role", name, tags);
-  });
+  await deps.db
+    .transaction()
+    .execute(async (trx) => {
+      await trx.insertInto("iam_roles").values(row).execute();
+      await addTagsIn(trx, "role", name, tags);
+    })
+    .catch((e) => {
+      throw isUniqueViolation(e) ? v.alreadyExists(`Role with name ${name} already exists.`) : e;
+    });
   deps.changed();
   return { ...toRole(row), tags: tags.length ? tags : undefined };
 }

@@ -1,6 +1,7 @@
 import { sql } from "kysely";
 import { ServiceError } from "../../errors.js";
 import { iamId } from "../../secrets/crypto.js";
+import { isUniqueViolation } from "../../store/db.js";
 import type { IamUsersTable } from "../../store/schema.js";
 import type { Principal } from "../context.js";
 import type { IamDeps, Tag } from "./deps.js";
@@ -71,10 +72,15 @@ export async function createUser(
     created_at: Date.now(),
     permissions_boundary: boundary ?? null,
   };
-  await deps.db.transaction().execute(async (trx) => {
-    await trx.insertInto("iam_users").values(row).execute();
-    await addTagsIn(trx, "user", name, tags);
-  });
+  await deps.db
+    .transaction()
+    .execute(async (trx) => {
+      await trx.insertInto("iam_users").values(row).execute();
+      await addTagsIn(trx, "user", name, tags);
+    })
+    .catch((e) => {
+      throw isUniqueViolation(e) ? v.alreadyExists(`User with name ${name} already exists.`) : e;
+    });
   deps.changed();
   return { ...toUser(row), tags: tags.length ? tags : undefined };
 }

@@ -3,6 +3,7 @@ import type { Engine } from "../db.js";
 import * as m001 from "./001_initial.js";
 import * as m002 from "./002_iam.js";
 import * as m003 from "./003_events.js";
+import * as m004 from "./004_iam_names.js";
 
 export interface Migration {
   name: string;
@@ -14,4 +15,5 @@ export const migrations: Migration[] = [
   { name: "001_initial", up: m001.up },
   { name: "002_iam", up: m002.up },
   { name: "003_events", up: m003.up },
+  { name: "004_iam_names", up: m004.up },
 ];
