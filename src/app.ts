@@ -47,8 +47,12 @@ import { ensureHostKeys } from "./transport/ssh-host-keys.js";
 export const VERSION = "0.1.0";
 /** Largest API request body: CodeCommit's 7 MB of file content, base64-encoded, with room for JSON. */
 const API_BODY_LIMIT = 12 * 1024 * 1024;
-/** Largest command list of one push: CodeCommit's 4,000 references at up to 200 bytes each. */
-const MAX_PUSH_COMMAND_BYTES = 4000 * 200;
+/**
+ * Largest command list of one push read before giving up: a sanity bound on the bytes, well above
+ * CodeCommit's 4,000 references (MAX_REFS_PER_PUSH) of up to 256-character branch names (about
+ * 350 bytes each); the reference count is what a push is refused for.
+ */
+const MAX_PUSH_COMMAND_BYTES = 8 * 1024 * 1024;
 
 export interface RunningServer {
   http: FastifyInstance;
@@ -68,13 +72,12 @@ export interface RunningServer {
  * several requests (info/refs, then one or more upload-pack rounds) on one kept-alive
  * connection, and closing between them would break a clone that was already under way.
  */
-async function drainHttp(app: FastifyInstance, inFlight: () => number, lastActivity: () => number): Promise<void> {
+async function drainHttp(app: FastifyInstance, inFlight: () => number, lastActivity: () => number, hardLimitMs: number): Promise<void> {
   const QUIET_MS = 1500;
-  const HARD_LIMIT_MS = 60_000;
   const closed = new Promise<void>((resolve) => app.server.close(() => resolve()));
   const started = Date.now();
   const timer = setInterval(() => {
-    if (Date.now() - started > HARD_LIMIT_MS) app.server.closeAllConnections();
+    if (Date.now() - started > hardLimitMs) app.server.closeAllConnections();
     else if (inFlight() === 0 && Date.now() - lastActivity() > QUIET_MS) app.server.closeIdleConnections();
   }, 100);
   await closed;
@@ -118,7 +121,7 @@ async function assemble(
   const relay = cfg.databaseUrl ? await startChangeRelay(cfg.databaseUrl, bus, log) : undefined;
   if (relay) undo.push(() => relay.close());
   const ledger = new RefLedger(store.db, log, bus, store.engine);
-  const repos = new RepositoryService(store.db, runner, catFiles, ledger, cfg, log, bus);
+  const repos = new RepositoryService(store.db, runner, catFiles, ledger, cfg, log, bus, store.engine);
   const branches = new BranchService(repos, store.db, bus);
   const objects = new ObjectCache();
   const content = new ContentService(repos, objects, bus);
@@ -272,6 +275,8 @@ async function assemble(
     limits: {
       maxConnections: cfg.sshMaxConnections,
       maxChannels: cfg.sshMaxChannels,
+      maxUnauthenticated: cfg.sshMaxUnauthenticated,
+      maxUnauthenticatedPerSource: cfg.sshMaxUnauthenticatedPerSource,
       authTimeoutMs: cfg.sshAuthTimeoutSeconds * 1000,
       idleTimeoutMs: cfg.sshIdleTimeoutSeconds * 1000,
       maxAuthAttempts: 20,
@@ -300,14 +305,16 @@ async function assemble(
   const stop = () =>
     (stopping ??= (async () => {
       log.info("shutting down: finishing running git operations");
-      await Promise.all([drainHttp(app, () => inFlight, () => lastActivity), ssh.stop()]);
+      const graceMs = cfg.stopTimeoutSeconds * 1000;
+      const deadline = Date.now() + graceMs;
+      await Promise.all([drainHttp(app, () => inFlight, () => lastActivity, graceMs), ssh.stop(graceMs)]);
       clearInterval(eventSweeper);
       await dispatcher?.stop();
       await worker?.stop();
       sender.close();
       catFiles.closeAll(); // the long-lived readers would otherwise keep drain() waiting
       clearInterval(sweeper);
-      await runner.drain(30_000);
+      await runner.drain(Math.max(1000, deadline - Date.now()));
       runner.killAll(); // what did not finish in time must not outlive the server
       await relay?.close();
       await store.close();

@@ -8,6 +8,16 @@ import type { Logger } from "../log.js";
 import { PktLineError, readCommandSection, type PushCommand } from "./pkt-line.js";
 import { refusalReport } from "./push-refusal.js";
 
+/** CodeCommit's quota: references created, updated or deleted by one push. */
+export const MAX_REFS_PER_PUSH = 4000;
+
+function tooManyRefs(commands: PushCommand[]): { ref: string; message: string } {
+  return {
+    ref: commands[MAX_REFS_PER_PUSH]!.ref,
+    message: `This push changes ${commands.length} references; at most ${MAX_REFS_PER_PUSH} may change in one push. Push them in smaller groups.`,
+  };
+}
+
 /** A refusal git clients print: `status` for HTTP, the text for both transports. */
 export class GitServeError extends Error {
   constructor(
@@ -131,7 +141,7 @@ export class GitServing {
       throw e;
     }
     const { commands, capabilities, consumed } = section;
-    const refused = await this.refusedRef(caller, repo, commands);
+    const refused = commands.length > MAX_REFS_PER_PUSH ? tooManyRefs(commands) : await this.refusedRef(caller, repo, commands);
     if (refused) {
       return {
         refused: true,

@@ -97,7 +97,7 @@ export function readCommandSection(stream: Readable, maxBytes: number): Promise<
         resolve({ ...parsed, consumed });
       } else if (size > maxBytes) {
         cleanup();
-        reject(new PktLineError(`the push names more references than the server accepts in one push`));
+        reject(new PktLineError(`the push's list of references is larger than the server reads`));
       }
     };
     const onEnd = () => {

@@ -27,6 +27,13 @@ export interface SshLimits {
   maxConnections: number;
   /** session channels open at once on one connection */
   maxChannels: number;
+  /**
+   * connections still authenticating, at once, and from one address (OpenSSH's MaxStartups and
+   * PerSourceMaxStartups): a client that opens connections and never authenticates fills these,
+   * not the slots of users who have authenticated
+   */
+  maxUnauthenticated: number;
+  maxUnauthenticatedPerSource: number;
   /** a connection not authenticated within this is dropped */
   authTimeoutMs: number;
   /** an authenticated connection with no git data moving for this long is closed */
@@ -88,6 +95,8 @@ export class SshGitServer {
   private readonly listener: net.Server;
   private readonly conns = new Set<Conn>();
   private readonly byRemote = new Map<string, Conn>();
+  private unauthenticated = 0;
+  private readonly unauthenticatedBySource = new Map<string, number>();
   private sweeper?: NodeJS.Timeout;
   private stopping = false;
   private lastRefusalLog = 0;
@@ -154,10 +163,12 @@ export class SshGitServer {
       socket.destroy();
       return;
     }
-    if (this.conns.size >= this.opts.limits.maxConnections) {
+    const ip = socket.remoteAddress ?? "";
+    const refusal = this.admission(ip);
+    if (refusal) {
       if (Date.now() - this.lastRefusalLog > 10_000) {
         this.lastRefusalLog = Date.now();
-        this.log.warn({ max: this.opts.limits.maxConnections }, "ssh connection limit reached; refusing new connections");
+        this.log.warn({ ip, limit: refusal }, "ssh connection limit reached; refusing new connections");
       }
       socket.destroy();
       return;
@@ -166,7 +177,7 @@ export class SshGitServer {
     const now = Date.now();
     const conn: Conn = {
       socket,
-      ip: socket.remoteAddress ?? "",
+      ip,
       acceptedAt: now,
       lastActivity: now,
       sessions: 0,
@@ -176,13 +187,31 @@ export class SshGitServer {
     const key = `${socket.remoteAddress}|${socket.remotePort}`;
     this.conns.add(conn);
     this.byRemote.set(key, conn);
+    this.countUnauthenticated(ip, +1);
     socket.once("close", () => {
       this.conns.delete(conn);
+      if (!conn.identity) this.countUnauthenticated(ip, -1);
       if (this.byRemote.get(key) === conn) this.byRemote.delete(key);
       for (const f of conn.onGone) f();
       conn.onGone.clear();
     });
     this.ssh.injectSocket(socket);
+  }
+
+  /** Which limit a new connection from `ip` would break, if any. */
+  private admission(ip: string): string | undefined {
+    const { maxConnections, maxUnauthenticated, maxUnauthenticatedPerSource } = this.opts.limits;
+    if (this.conns.size >= maxConnections) return "ssh-max-connections";
+    if (this.unauthenticated >= maxUnauthenticated) return "ssh-max-unauthenticated";
+    if ((this.unauthenticatedBySource.get(ip) ?? 0) >= maxUnauthenticatedPerSource) return "ssh-max-unauthenticated-per-source";
+    return undefined;
+  }
+
+  private countUnauthenticated(ip: string, delta: 1 | -1): void {
+    this.unauthenticated += delta;
+    const n = (this.unauthenticatedBySource.get(ip) ?? 0) + delta;
+    if (n > 0) this.unauthenticatedBySource.set(ip, n);
+    else this.unauthenticatedBySource.delete(ip);
   }
 
   /** Drops unauthenticated connections past the authentication timeout and idle ones. */
@@ -274,6 +303,7 @@ export class SshGitServer {
     if (!key || key instanceof Error || key.verify(ctx.blob, ctx.signature, ctx.hashAlgo) !== true) {
       return ctx.reject(["publickey"]);
     }
+    if (!conn.identity) this.countUnauthenticated(conn.ip, -1);
     conn.identity = found;
     conn.lastActivity = Date.now();
     this.log.debug({ ip: conn.ip, keyId: found.keyId, arn: found.principal.arn }, "ssh authenticated");

@@ -97,6 +97,27 @@ describe.each(clients)("branches with the %s", (client) => {
     expect(def.error).toBe("DefaultBranchCannotBeDeletedException");
     expect((await call(server.url, client, "GetBranch", { repositoryName: "br", branchName: "main" })).out.branch.commitId).toBe(second);
   });
+  it("answers each modeled error that applies, for every branch operation", async () => {
+    const cases: Array<[string, Record<string, unknown>, string]> = [
+      ["GetBranch", { repositoryName: "ghost", branchName: "main" }, "RepositoryDoesNotExistException"],
+      ["GetBranch", { repositoryName: "bad name!", branchName: "main" }, "InvalidRepositoryNameException"],
+      ["ListBranches", { repositoryName: "bad name!" }, "InvalidRepositoryNameException"],
+      ["DeleteBranch", { repositoryName: "br", branchName: "bad..name" }, "InvalidBranchNameException"],
+      ["DeleteBranch", { repositoryName: "ghost", branchName: "x" }, "RepositoryDoesNotExistException"],
+      ["DeleteBranch", { repositoryName: "bad name!", branchName: "x" }, "InvalidRepositoryNameException"],
+      ["UpdateDefaultBranch", { repositoryName: "br", defaultBranchName: "bad..name" }, "InvalidBranchNameException"],
+      ["UpdateDefaultBranch", { repositoryName: "ghost", defaultBranchName: "main" }, "RepositoryDoesNotExistException"],
+      ["UpdateDefaultBranch", { repositoryName: "bad name!", defaultBranchName: "main" }, "InvalidRepositoryNameException"],
+      ["CreateBranch", { repositoryName: "bad name!", branchName: "x", commitId: first }, "InvalidRepositoryNameException"],
+    ];
+    for (const [op, input, error] of cases) {
+      const r = await call(server.url, client, op, input);
+      expect({ op, input, error: r.error }).toEqual({ op, input, error });
+      expect(r.message).toBeTruthy();
+    }
+    // none of it changed anything
+    expect((await call(server.url, client, "GetRepository", { repositoryName: "br" })).out.repositoryMetadata.defaultBranch).toBe("main");
+  });
 });
 
 describe("branch errors only the SDK can send", () => {
@@ -108,6 +129,9 @@ describe("branch errors only the SDK can send", () => {
     expect((await call(server.url, "sdk", "ListBranches", { repositoryName: "br", nextToken: "zzz" })).error).toBe(
       "InvalidContinuationTokenException",
     );
+    expect((await call(server.url, "sdk", "DeleteBranch", { repositoryName: "br" })).error).toBe("BranchNameRequiredException");
+    expect((await call(server.url, "sdk", "DeleteBranch", { branchName: "x" })).error).toBe("RepositoryNameRequiredException");
+    expect((await call(server.url, "sdk", "ListBranches", {})).error).toBe("RepositoryNameRequiredException");
   });
 });
 

@@ -4,7 +4,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { call } from "../helpers/api.js";
-import { aws, codecommit, git, gitHome, gitOk, makeWorkRepo, python, awsEnv } from "../helpers/clients.js";
+import { aws, codecommit, git, gitHome, gitOk, makeWorkRepo, python, awsEnv, type Creds } from "../helpers/clients.js";
 import { rawRequest } from "../helpers/signed.js";
 import { ADMIN, startServer, tmpDir, type ServerHandle } from "../helpers/server.js";
 
@@ -14,7 +14,7 @@ let env: Record<string, string>;
 beforeAll(async () => {
   server = await startServer();
   env = gitHome();
-  for (const n of ["empty", "proto", "renamed-src", "big", "suffix"]) {
+  for (const n of ["empty", "proto", "renamed-src", "big", "suffix", "quota"]) {
     expect((await call(server.url, "sdk", "CreateRepository", { repositoryName: n })).error).toBeUndefined();
   }
 });
@@ -52,25 +52,7 @@ describe("git over HTTP with the credential helper", () => {
   });
 
   it.each(["0", "2"])("clones, fetches, pushes and ls-remotes with protocol version %s", async (version) => {
-    const penv = { ...env, GIT_CONFIG_COUNT: "1", GIT_CONFIG_KEY_0: "protocol.version", GIT_CONFIG_VALUE_0: version };
-    const url = `${server.url}/v1/repos/proto`;
-    const work = await makeWorkRepo(penv, { [`v${version}.txt`]: `protocol ${version}\n` });
-    await gitOk(["push", "-q", url, `main:refs/heads/p${version}`], { cwd: work, env: penv });
-    const dir = tmpDir("clonep");
-    const trace = await git(["clone", "-q", "--branch", `p${version}`, url, dir], { env: { ...penv, GIT_TRACE_PACKET: "1" } });
-    expect(trace.code).toBe(0);
-    if (version === "2") expect(trace.stderr).toContain("version 2");
-    else expect(trace.stderr).not.toContain("< version 2");
-    expect(fs.readFileSync(path.join(dir, `v${version}.txt`), "utf8")).toBe(`protocol ${version}\n`);
-    fs.writeFileSync(path.join(work, "more.txt"), "more\n");
-    await gitOk(["add", "."], { cwd: work, env: penv });
-    await gitOk(["commit", "-qm", "more"], { cwd: work, env: penv });
-    await gitOk(["push", "-q", url, `main:refs/heads/p${version}`], { cwd: work, env: penv });
-    await gitOk(["fetch", "-q", "origin"], { cwd: dir, env: penv });
-    const tip = (await gitOk(["rev-parse", `origin/p${version}`], { cwd: dir, env: penv })).trim();
-    expect(tip).toBe((await gitOk(["rev-parse", "HEAD"], { cwd: work, env: penv })).trim());
-    const remote = await gitOk(["ls-remote", url], { env: penv });
-    expect(remote).toContain(`${tip}\trefs/heads/p${version}`);
+    await protocolRoundTrip(`${server.url}/v1/repos/proto`, env, version);
   });
 
   it("accepts a .git suffix on the URL", async () => {
@@ -132,6 +114,41 @@ describe("git over HTTP with the credential helper", () => {
     const sdk = codecommit(server.url);
     const tip = (await gitOk(["rev-parse", "HEAD"], { cwd: work, env })).trim();
     expect((await sdk.send(new GetBranchCommand({ repositoryName: "big", branchName: "main" }))).branch?.commitId).toBe(tip);
+
+    // and the other way: a clone of it streams out of git without the server holding the pack
+    server.resetPeakRss();
+    const cloneBefore = server.rss();
+    const dir = tmpDir("bigclone");
+    await gitOk(["clone", "-q", "--bare", `${server.url}/v1/repos/big`, dir], { env });
+    expect(server.peakRss() - cloneBefore).toBeLessThan(80 * 1024 * 1024);
+    expect((await gitOk(["rev-parse", "main"], { cwd: dir, env })).trim()).toBe(tip);
+  });
+
+  it("refuses a push of more than 4,000 references with a reason git prints, and changes nothing", async () => {
+    const work = await makeWorkRepo(env);
+    await gitOk(["push", "-q", `${server.url}/v1/repos/quota`, "main:refs/heads/quota-base"], { cwd: work, env });
+    const refs = (n: number, prefix: string) => Array.from({ length: n }, (_, i) => `create refs/heads/${prefix}${String(i).padStart(4, "0")} HEAD\n`).join("");
+    await gitOk(["update-ref", "--stdin"], { cwd: work, env, input: refs(4001, "q/") });
+    const r = await git(["push", `${server.url}/v1/repos/quota`, "refs/heads/q/*:refs/heads/q/*"], { cwd: work, env });
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain("This push changes 4001 references; at most 4000 may change in one push.");
+    expect((await gitOk(["ls-remote", `${server.url}/v1/repos/quota`, "refs/heads/q/*"], { env })).trim()).toBe("");
+    // 3,000 references with names near CodeCommit's 256-character limit are within the quota
+    const long = "l".repeat(220) + "/";
+    await gitOk(["update-ref", "--stdin"], { cwd: work, env, input: refs(3000, long) });
+    await gitOk(["push", "-q", `${server.url}/v1/repos/quota`, `refs/heads/${long}*:refs/heads/${long}*`], { cwd: work, env });
+    const listed = await gitOk(["ls-remote", `${server.url}/v1/repos/quota`, `refs/heads/${long}*`], { env });
+    expect(listed.trim().split("\n")).toHaveLength(3000);
+  });
+
+  it("refuses deleting the default branch by push, as git does", async () => {
+    const work = await makeWorkRepo(env);
+    await gitOk(["push", "-q", `${server.url}/v1/repos/suffix`, "main:refs/heads/side"], { cwd: work, env });
+    const r = await git(["push", `${server.url}/v1/repos/suffix`, ":refs/heads/main"], { cwd: work, env });
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain("deletion of the current branch prohibited");
+    const sdk = codecommit(server.url);
+    expect((await sdk.send(new GetBranchCommand({ repositoryName: "suffix", branchName: "main" }))).branch?.commitId).toBeTruthy();
   });
 });
 
@@ -143,6 +160,7 @@ describe("git over HTTPS", () => {
     ca = path.join(tls.dataDir, "tls", "self-signed.crt");
     const created = await aws(tls.url, ["codecommit", "create-repository", "--repository-name", "secure", "--ca-bundle", ca]);
     expect(created.code).toBe(0);
+    expect((await aws(tls.url, ["codecommit", "create-repository", "--repository-name", "proto-tls", "--ca-bundle", ca])).code).toBe(0);
     expect(created.json.repositoryMetadata.cloneUrlHttp).toBe(`${tls.url}/v1/repos/secure`);
   });
   afterAll(async () => {
@@ -159,6 +177,10 @@ describe("git over HTTPS", () => {
     expect(fs.existsSync(path.join(dir, "README.md"))).toBe(true);
   });
 
+  it.each(["0", "2"])("clones, fetches, pushes and ls-remotes over HTTPS with protocol version %s", async (version) => {
+    await protocolRoundTrip(`${tls.url}/v1/repos/proto-tls`, { ...env, GIT_SSL_CAINFO: ca }, version);
+  });
+
   it("keeps the certificate across restarts", async () => {
     const before = fs.readFileSync(ca, "utf8");
     await tls.stop();
@@ -166,11 +188,22 @@ describe("git over HTTPS", () => {
     expect(fs.readFileSync(ca, "utf8")).toBe(before);
   });
 
-  it("accepts git-remote-codecommit's password (port kept in the signed host) in a real clone", async () => {
-    const host = new URL(tls.url).host; // 127.0.0.1:PORT, as CODE_COMMIT_ENDPOINT would hold it
-    // git-remote-codecommit's own algorithm, run with botocore as it does
-    const py = await python(
-      `
+  it.each(["long-term", "session"])(
+    "accepts git-remote-codecommit's password (port kept in the signed host) in a real clone and push, with %s credentials",
+    async (kind) => {
+      const host = new URL(tls.url).host; // 127.0.0.1:PORT, as CODE_COMMIT_ENDPOINT would hold it
+      let creds: Creds = ADMIN;
+      if (kind === "session") {
+        const issued = await aws(tls.url, ["sts", "get-session-token", "--duration-seconds", "900", "--ca-bundle", ca]);
+        expect(issued.code).toBe(0);
+        const c = issued.json.Credentials;
+        creds = { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken };
+        expect(creds.sessionToken).toMatch(/[/+=]/); // so URL-encoding it matters
+      }
+      // git-remote-codecommit's own algorithm, run with botocore as it does: the user name is
+      // quote(access_key + "%" + token, safe="") when there is a session token
+      const py = await python(
+        `
 import datetime, os
 from urllib.parse import quote
 from botocore.auth import SigV4Auth
@@ -178,22 +211,53 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 hostname = os.environ["CODE_COMMIT_ENDPOINT"]
 path = "/v1/repos/secure"
-creds = Credentials(os.environ["AWS_ACCESS_KEY_ID"], os.environ["AWS_SECRET_ACCESS_KEY"])
+creds = Credentials(os.environ["AWS_ACCESS_KEY_ID"], os.environ["AWS_SECRET_ACCESS_KEY"], os.environ.get("AWS_SESSION_TOKEN"))
+username = creds.access_key + ("%" + creds.token if creds.token else "")
 request = AWSRequest(method="GIT", url="https://{}{}".format(hostname, path))
 request.context["timestamp"] = datetime.datetime.utcnow().strftime("%Y%m%dT%H%M%S")
 signer = SigV4Auth(creds, "codecommit", "us-east-1")
 canonical_request = "GIT\\n{}\\n\\nhost:{}\\n\\nhost\\n".format(path, hostname)
 signature = signer.signature(signer.string_to_sign(request, canonical_request), request)
-print("https://{}:{}Z{}@{}{}".format(quote(creds.access_key, safe=""), request.context["timestamp"], signature, hostname, path))
+print("https://{}:{}Z{}@{}{}".format(quote(username, safe=""), request.context["timestamp"], signature, hostname, path))
 `,
-      { ...awsEnv(), CODE_COMMIT_ENDPOINT: host },
-    );
-    expect(py.stderr).toBe("");
-    const url = py.stdout.trim();
-    const noHelper = { ...gitHome(ADMIN, { helper: false }), GIT_SSL_CAINFO: ca };
-    const dir = tmpDir("grc");
-    const r = await git(["clone", "-q", url, dir], { env: noHelper });
-    expect(r.stderr).toBe("");
-    expect(fs.existsSync(path.join(dir, "README.md"))).toBe(true);
-  });
+        { ...awsEnv(creds), CODE_COMMIT_ENDPOINT: host },
+      );
+      expect(py.stderr).toBe("");
+      const url = py.stdout.trim();
+      const noHelper = { ...gitHome(creds, { helper: false }), GIT_SSL_CAINFO: ca };
+      const dir = tmpDir("grc");
+      const r = await git(["clone", "-q", url, dir], { env: noHelper });
+      expect(r.stderr).toBe("");
+      expect(fs.existsSync(path.join(dir, "README.md"))).toBe(true);
+      await gitOk(["commit", "-q", "--allow-empty", "-m", `pushed with ${kind} credentials`], { cwd: dir, env: noHelper });
+      await gitOk(["push", "-q", "origin", `HEAD:refs/heads/grc-${kind}`], { cwd: dir, env: noHelper });
+      const remote = await gitOk(["ls-remote", url, `refs/heads/grc-${kind}`], { env: noHelper });
+      expect(remote).toContain(`refs/heads/grc-${kind}`);
+    },
+  );
 });
+
+/**
+ * Push, clone, push again, fetch and ls-remote with git's protocol `version` forced, checking
+ * from git's own packet trace that the version was the one spoken.
+ */
+async function protocolRoundTrip(url: string, baseEnv: Record<string, string>, version: string): Promise<void> {
+  const penv = { ...baseEnv, GIT_CONFIG_COUNT: "1", GIT_CONFIG_KEY_0: "protocol.version", GIT_CONFIG_VALUE_0: version };
+  const work = await makeWorkRepo(penv, { [`v${version}.txt`]: `protocol ${version}\n` });
+  await gitOk(["push", "-q", url, `main:refs/heads/p${version}`], { cwd: work, env: penv });
+  const dir = tmpDir("clonep");
+  const trace = await git(["clone", "-q", "--branch", `p${version}`, url, dir], { env: { ...penv, GIT_TRACE_PACKET: "1" } });
+  expect(trace.code).toBe(0);
+  if (version === "2") expect(trace.stderr).toContain("version 2");
+  else expect(trace.stderr).not.toContain("< version 2");
+  expect(fs.readFileSync(path.join(dir, `v${version}.txt`), "utf8")).toBe(`protocol ${version}\n`);
+  fs.writeFileSync(path.join(work, "more.txt"), "more\n");
+  await gitOk(["add", "."], { cwd: work, env: penv });
+  await gitOk(["commit", "-qm", "more"], { cwd: work, env: penv });
+  await gitOk(["push", "-q", url, `main:refs/heads/p${version}`], { cwd: work, env: penv });
+  await gitOk(["fetch", "-q", "origin"], { cwd: dir, env: penv });
+  const tip = (await gitOk(["rev-parse", `origin/p${version}`], { cwd: dir, env: penv })).trim();
+  expect(tip).toBe((await gitOk(["rev-parse", "HEAD"], { cwd: work, env: penv })).trim());
+  const remote = await gitOk(["ls-remote", url], { env: penv });
+  expect(remote).toContain(`${tip}\trefs/heads/p${version}`);
+}

@@ -492,6 +492,27 @@ describe("sessions", () => {
   });
 });
 
+/**
+ * A raw TCP connection to the SSH port, from `localAddress` (any 127.x.y.z is loopback): `closed`
+ * says when the server's identification arrived and when the server closed it; `end` closes it.
+ */
+function rawSshConnection(port: number, sendIdent: boolean, localAddress?: string): { closed: Promise<{ ident: string; closedAfterMs: number }>; end: () => void } {
+  const started = Date.now();
+  let ident = "";
+  const sock = net.connect({ port, host: "127.0.0.1", localAddress });
+  const closed = new Promise<{ ident: string; closedAfterMs: number }>((resolve) => {
+    sock.on("data", (d) => {
+      if (!ident) {
+        ident = d.toString("latin1").split("\r\n")[0]!;
+        if (sendIdent) sock.write("SSH-2.0-OpenSSH_9.2\r\n");
+      }
+    });
+    sock.on("error", () => {});
+    sock.on("close", () => resolve({ ident, closedAfterMs: Date.now() - started }));
+  });
+  return { closed, end: () => sock.destroy() };
+}
+
 describe("limits", () => {
   let limited: ServerHandle;
   let knownLimited: string;
@@ -505,22 +526,7 @@ describe("limits", () => {
     await limited?.stop();
   });
 
-  /** A raw TCP connection: when the server's identification arrived, and when it closed. */
-  function rawConnection(sendIdent: boolean): Promise<{ ident: string; closedAfterMs: number }> {
-    return new Promise((resolve) => {
-      const started = Date.now();
-      let ident = "";
-      const sock = net.connect(limited.sshPort, "127.0.0.1");
-      sock.on("data", (d) => {
-        if (!ident) {
-          ident = d.toString("latin1").split("\r\n")[0]!;
-          if (sendIdent) sock.write("SSH-2.0-OpenSSH_9.2\r\n");
-        }
-      });
-      sock.on("error", () => {});
-      sock.on("close", () => resolve({ ident, closedAfterMs: Date.now() - started }));
-    });
-  }
+  const rawConnection = (sendIdent: boolean) => rawSshConnection(limited.sshPort, sendIdent).closed;
 
   it("drops connections that do not authenticate within the authentication timeout", async () => {
     const [silent, stalled] = await Promise.all([rawConnection(false), rawConnection(true)]);
@@ -595,6 +601,50 @@ describe("limits", () => {
       (fourth as ssh2.ClientChannel).end();
     } finally {
       client.end();
+    }
+  });
+});
+
+describe("connections that never authenticate", () => {
+  let guarded: ServerHandle;
+  let known: string;
+  beforeAll(async () => {
+    guarded = await startServer({
+      args: ["--ssh-max-unauthenticated", "5", "--ssh-max-unauthenticated-per-source", "3", "--ssh-auth-timeout-seconds", "20"],
+    });
+    known = await knownHostsFor(guarded);
+  });
+  afterAll(async () => {
+    await guarded?.stop();
+  });
+
+  it("cannot take the server from users: per-address and overall caps on connections still authenticating", async () => {
+    await createRepo(guarded, "busy", true);
+    await userWith(guarded.url, "busy-user", { managed: [managed("AWSCodeCommitReadOnly")] });
+    const key = makeKey("ed25519");
+    const keyId = await uploadKey(guarded.url, "busy-user", key);
+    const from = (address: string) => sshGitEnv(key, known, ["-o", `BindAddress=${address}`]);
+    const held: Array<ReturnType<typeof rawSshConnection>> = [];
+    try {
+      // one address holding connections open without authenticating gets three, no more
+      for (let i = 0; i < 3; i++) held.push(rawSshConnection(guarded.sshPort, false, "127.0.0.1"));
+      await new Promise((r) => setTimeout(r, 300));
+      const fourth = await rawSshConnection(guarded.sshPort, false, "127.0.0.1").closed;
+      expect(fourth.ident).toBe("");
+      expect(fourth.closedAfterMs).toBeLessThan(1000);
+      // while a user from another address clones as usual (and, once authenticated, takes no such slot)
+      expect((await git(["ls-remote", sshUrl(guarded, keyId, "busy")], { env: from("127.0.0.2") })).code).toBe(0);
+      // across addresses, five connections may be authenticating at once
+      held.push(rawSshConnection(guarded.sshPort, false, "127.0.0.3"), rawSshConnection(guarded.sshPort, false, "127.0.0.4"));
+      await new Promise((r) => setTimeout(r, 300));
+      const sixth = await rawSshConnection(guarded.sshPort, false, "127.0.0.5").closed;
+      expect(sixth.ident).toBe("");
+      // a held connection going away makes room again
+      held.shift()!.end();
+      await new Promise((r) => setTimeout(r, 300));
+      expect((await git(["ls-remote", sshUrl(guarded, keyId, "busy")], { env: from("127.0.0.5") })).code).toBe(0);
+    } finally {
+      for (const h of held) h.end();
     }
   });
 });

@@ -104,6 +104,10 @@ describe.each(clients)("repositories with the %s", (client) => {
     if (client === "sdk") expect(r.out.errors).toEqual([
       { repositoryName: "missing-one", errorCode: "RepositoryDoesNotExistException", errorMessage: "missing-one does not exist" },
     ]);
+    // a name asked for twice is answered once
+    const twice = await call(server.url, client, "BatchGetRepositories", { repositoryNames: [name, "missing-one", name, "missing-one"] });
+    expect(twice.out.repositories.map((m: { repositoryName: string }) => m.repositoryName)).toEqual([name]);
+    expect(twice.out.repositoriesNotFound).toEqual(["missing-one"]);
     const empty = await call(server.url, client, "BatchGetRepositories", { repositoryNames: [] });
     expect(empty.out.repositories ?? []).toEqual([]);
     const tooMany = Array.from({ length: 101 }, (_, i) => `r${i}`);
@@ -169,6 +173,39 @@ describe.each(clients)("repositories with the %s", (client) => {
     expect((await call(server.url, client, "ListTagsForResource", { resourceArn: arn })).out.tags).toEqual({ team: "platform" });
   });
 
+  it("answers each modeled tagging error that applies, and changes nothing", async () => {
+    const arn = `arn:aws:codecommit:us-east-1:000000000000:${name}`;
+    const badName = "arn:aws:codecommit:us-east-1:000000000000:bad name!";
+    const cases: Array<[string, Record<string, unknown>, string]> = [
+      ["TagResource", { resourceArn: badName, tags: { a: "b" } }, "InvalidRepositoryNameException"],
+      ["ListTagsForResource", { resourceArn: badName }, "InvalidRepositoryNameException"],
+      ["ListTagsForResource", { resourceArn: "arn:aws:s3:::bucket" }, "InvalidResourceArnException"],
+      ["ListTagsForResource", { resourceArn: "not-an-arn" }, "InvalidResourceArnException"],
+      ["UntagResource", { resourceArn: "not-an-arn", tagKeys: ["a"] }, "InvalidResourceArnException"],
+      ["UntagResource", { resourceArn: "arn:aws:codecommit:us-east-1:000000000000:ghost", tagKeys: ["a"] }, "RepositoryDoesNotExistException"],
+      ["UntagResource", { resourceArn: arn, tagKeys: ["k".repeat(129)] }, "InvalidTagKeysListException"],
+    ];
+    for (const [op, input, error] of cases) {
+      const r = await call(server.url, client, op, input);
+      expect({ op, error: r.error }).toEqual({ op, error });
+    }
+    expect((await call(server.url, client, "ListTagsForResource", { resourceArn: arn })).out.tags).toEqual({ team: "platform" });
+  });
+
+  it("refuses unknown sort criteria and orders", async () => {
+    expect((await call(server.url, client, "ListRepositories", { sortBy: "size" })).error).toBe("InvalidSortByException");
+    expect((await call(server.url, client, "ListRepositories", { order: "sideways" })).error).toBe("InvalidOrderException");
+    expect((await call(server.url, client, "ListRepositories", { nextToken: "garbage" })).error).toBe("InvalidContinuationTokenException");
+  });
+
+  it("sorts by name, both orders", async () => {
+    const names = async (input: Record<string, unknown>) =>
+      ((await call(server.url, client, "ListRepositories", input)).out.repositories as Array<{ repositoryName: string }>).map((r) => r.repositoryName);
+    const ascending = await names({ sortBy: "repositoryName", order: "ascending" });
+    expect(ascending).toEqual([...ascending].sort());
+    expect(await names({ sortBy: "repositoryName", order: "descending" })).toEqual([...ascending].reverse());
+  });
+
   it("deletes a repository, and answers a second delete with no ID", async () => {
     const n = `${name}-doomed`;
     const created = await call(server.url, client, "CreateRepository", { repositoryName: n });
@@ -181,8 +218,16 @@ describe.each(clients)("repositories with the %s", (client) => {
   });
 });
 
-describe("errors only the SDK can send (the CLI checks these itself)", () => {
+describe("errors only the SDK can send (the CLI refuses missing or empty required members itself)", () => {
   it("names missing required members with CodeCommit's exceptions", async () => {
+    for (const op of ["DeleteRepository", "UpdateRepositoryName", "UpdateRepositoryDescription", "UpdateRepositoryEncryptionKey"]) {
+      expect({ op, error: (await call(server.url, "sdk", op, {})).error }).toEqual({ op, error: "RepositoryNameRequiredException" });
+    }
+    expect((await call(server.url, "sdk", "ListTagsForResource", {})).error).toBe("ResourceArnRequiredException");
+    expect((await call(server.url, "sdk", "UntagResource", { tagKeys: ["a"] })).error).toBe("ResourceArnRequiredException");
+    expect(
+      (await call(server.url, "sdk", "UntagResource", { resourceArn: "arn:aws:codecommit:us-east-1:000000000000:repo-sdk", tagKeys: [""] })).error,
+    ).toBe("InvalidTagKeysListException");
     expect((await call(server.url, "sdk", "CreateRepository", { repositoryName: "" })).error).toBe("RepositoryNameRequiredException");
     expect((await call(server.url, "sdk", "GetRepository", {})).error).toBe("RepositoryNameRequiredException");
     expect((await call(server.url, "sdk", "BatchGetRepositories", {})).error).toBe("RepositoryNamesRequiredException");
@@ -198,12 +243,6 @@ describe("errors only the SDK can send (the CLI checks these itself)", () => {
     );
   });
 
-  it("refuses unknown sort criteria, orders and continuation tokens", async () => {
-    expect((await call(server.url, "sdk", "ListRepositories", { sortBy: "size" })).error).toBe("InvalidSortByException");
-    expect((await call(server.url, "sdk", "ListRepositories", { order: "sideways" })).error).toBe("InvalidOrderException");
-    expect((await call(server.url, "sdk", "ListRepositories", { nextToken: "garbage" })).error).toBe("InvalidContinuationTokenException");
-    expect((await call(server.url, "cli", "ListRepositories", { nextToken: "garbage" })).error).toBe("InvalidContinuationTokenException");
-  });
 });
 
 describe("UpdateRepositoryEncryptionKey (newer than Debian's CLI v2: the CLI v1 and the SDK)", () => {
@@ -224,6 +263,11 @@ describe("UpdateRepositoryEncryptionKey (newer than Debian's CLI v2: the CLI v1 
     expect((await call(server.url, "sdk", "UpdateRepositoryEncryptionKey", { repositoryName: "ghost", kmsKeyId: "alias/x" })).error).toBe(
       "RepositoryDoesNotExistException",
     );
+    for (const client of ["sdk", "cli1"] as const) {
+      expect((await call(server.url, client, "UpdateRepositoryEncryptionKey", { repositoryName: "bad name!", kmsKeyId: "alias/x" })).error).toBe(
+        "InvalidRepositoryNameException",
+      );
+    }
   });
 });
 

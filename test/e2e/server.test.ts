@@ -56,10 +56,21 @@ describe("starting the server", () => {
   it("uses exactly the key pair from the environment, replacing a generated one", async () => {
     const dataDir = tmpDir("envkeys");
     await (await start({ dataDir, noAdminEnv: true })).stop();
+    const file = path.join(dataDir, "admin-credentials.json");
+    const old = JSON.parse(fs.readFileSync(file, "utf8"));
     const s = await start({ dataDir });
     await codecommit(s.url).send(new ListRepositoriesCommand({}));
-    const old = JSON.parse(fs.readFileSync(path.join(dataDir, "admin-credentials.json"), "utf8"));
     await expect(codecommit(s.url, old).send(new ListRepositoriesCommand({}))).rejects.toMatchObject({ name: "UnrecognizedClientException" });
+    // the file named a key that no longer works: it is gone, not left to mislead
+    expect(fs.existsSync(file)).toBe(false);
+    await s.stop();
+    // a later start without the environment makes a new pair, and the file it writes works
+    const later = await start({ dataDir, noAdminEnv: true });
+    expect(later.logs.join("\n")).toContain(file);
+    const fresh = JSON.parse(fs.readFileSync(file, "utf8"));
+    expect(fresh.accessKeyId).not.toBe(ADMIN.accessKeyId);
+    expect((await codecommit(later.url, fresh).send(new ListRepositoriesCommand({}))).repositories).toBeDefined();
+    await expect(codecommit(later.url).send(new ListRepositoriesCommand({}))).rejects.toMatchObject({ name: "UnrecognizedClientException" });
   });
 
   it("takes every flag from HEADWATER_* variables too", async () => {

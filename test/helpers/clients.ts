@@ -117,7 +117,7 @@ export function git(args: string[], opts: { cwd?: string; env: Record<string, st
 }
 
 /** git that must succeed. */
-export async function gitOk(args: string[], opts: { cwd?: string; env: Record<string, string> }): Promise<string> {
+export async function gitOk(args: string[], opts: { cwd?: string; env: Record<string, string>; input?: string }): Promise<string> {
   const r = await git(args, opts);
   if (r.code !== 0) throw new Error(`git ${args.join(" ")} failed (${r.code}):\n${r.stderr}`);
   return r.stdout;

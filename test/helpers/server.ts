@@ -26,6 +26,8 @@ export interface ServerHandle {
   /** peak resident memory of the server so far, in bytes (VmHWM) */
   peakRss(): number;
   rss(): number;
+  /** starts peakRss over from the current RSS (Linux's clear_refs) */
+  resetPeakRss(): void;
 }
 
 export function tmpDir(prefix: string): string {
@@ -109,5 +111,6 @@ export async function startServer(opts: StartOptions = {}): Promise<ServerHandle
     },
     peakRss: () => status("VmHWM"),
     rss: () => status("VmRSS"),
+    resetPeakRss: () => fs.writeFileSync(`/proc/${proc.pid}/clear_refs`, "5"),
   };
 }

@@ -226,10 +226,13 @@ export class IdentityStore {
       if (!same || current.length > 1 || this.box.open(same.secret_sealed) !== fromEnv.secretAccessKey) {
         await this.replaceBootstrapKey(fromEnv.accessKeyId, fromEnv.secretAccessKey);
       }
+      // a file from an earlier start without the environment names a key that no longer works
+      if (fs.existsSync(file) && keyIdInFile(file) !== fromEnv.accessKeyId) fs.rmSync(file, { force: true });
       return { accessKeyId: fromEnv.accessKeyId, generated: false };
     }
 
-    if (current.length > 0 && fs.existsSync(file)) {
+    // the file is kept only while it holds the key in force; otherwise a new pair replaces both
+    if (current.length === 1 && keyIdInFile(file) === current[0]!.id) {
       return { accessKeyId: current[0]!.id, credentialsFile: file, generated: false };
     }
     const accessKeyId = iamId("AKIA");
@@ -244,5 +247,15 @@ export class IdentityStore {
     fs.writeFileSync(file + ".tmp", body + "\n", { mode: 0o600 });
     fs.renameSync(file + ".tmp", file);
     return { accessKeyId, credentialsFile: file, generated: true };
+  }
+}
+
+/** The access key ID an admin-credentials.json file holds, if it is there and readable. */
+function keyIdInFile(file: string): string | undefined {
+  try {
+    const parsed = JSON.parse(fs.readFileSync(file, "utf8")) as { accessKeyId?: unknown };
+    return typeof parsed.accessKeyId === "string" ? parsed.accessKeyId : undefined;
+  } catch {
+    return undefined;
   }
 }

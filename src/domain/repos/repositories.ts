@@ -6,6 +6,7 @@ import { ServiceError } from "../../errors.js";
 import type { CatFilePool } from "../../git/cat-file.js";
 import type { GitRunner } from "../../git/exec.js";
 import { GitRepository } from "../../git/repository.js";
+import { lockInTransaction, type Engine } from "../../store/db.js";
 import type { Database, RepositoriesTable } from "../../store/schema.js";
 import type { Logger } from "../../log.js";
 import type { ChangeBus } from "../change-bus.js";
@@ -69,6 +70,7 @@ export class RepositoryService {
     private readonly cfg: RepositoriesConfig,
     private readonly log: Logger,
     private readonly bus: ChangeBus,
+    private readonly engine: Engine = "sqlite",
   ) {
     bus.subscribe("repositories", () => (this.listing = null));
   }
@@ -118,17 +120,7 @@ export class RepositoryService {
     const kmsKeyId = validateKmsKeyId(input.kmsKeyId, false) ?? DEFAULT_KMS_KEY;
 
     if (await this.find(name)) throw nameExists(name);
-    const { count } = await this.db
-      .selectFrom("repositories")
-      .select((eb) => eb.fn.countAll<number>().as("count"))
-      .where("account_id", "=", this.cfg.accountId)
-      .executeTakeFirstOrThrow();
-    if (Number(count) >= this.cfg.repositoryLimit) {
-      throw new ServiceError(
-        "RepositoryLimitExceededException",
-        `A repository limit was exceeded: this account can have at most ${this.cfg.repositoryLimit} repositories.`,
-      );
-    }
+    await this.checkRepositoryLimit(this.db);
 
     const id = crypto.randomUUID();
     const now = Date.now();
@@ -136,6 +128,9 @@ export class RepositoryService {
     await GitRepository.init(this.gitDirOf(id), this.runner, this.catFiles, "main");
     try {
       await this.db.transaction().execute(async (trx) => {
+        // counted again where it counts: creates racing on PostgreSQL queue on the account's lock
+        await lockInTransaction(trx, this.engine, `headwater.repositories:${this.cfg.accountId}`);
+        await this.checkRepositoryLimit(trx);
         await trx
           .insertInto("repositories")
           .values({
@@ -161,6 +156,20 @@ export class RepositoryService {
       this.changed();
     }
     return (await this.find(name))!;
+  }
+
+  private async checkRepositoryLimit(db: Kysely<Database>): Promise<void> {
+    const { count } = await db
+      .selectFrom("repositories")
+      .select((eb) => eb.fn.countAll<number>().as("count"))
+      .where("account_id", "=", this.cfg.accountId)
+      .executeTakeFirstOrThrow();
+    if (Number(count) >= this.cfg.repositoryLimit) {
+      throw new ServiceError(
+        "RepositoryLimitExceededException",
+        `A repository limit was exceeded: this account can have at most ${this.cfg.repositoryLimit} repositories.`,
+      );
+    }
   }
 
   async find(name: string): Promise<Repository | undefined> {
@@ -262,10 +271,11 @@ export class RepositoryService {
         .where("name", "in", names)
         .execute();
       const byName = new Map(rows.map((r) => [r.name, r]));
-      for (const n of names) {
+      // a name asked for twice is answered once, in the order first asked
+      for (const n of new Set(names)) {
         const row = byName.get(n);
         if (row) found.push(this.toModel(row));
-        else if (!notFound.includes(n)) notFound.push(n);
+        else notFound.push(n);
       }
     }
     return { found, notFound };
