@@ -89,7 +89,16 @@ export class ContentService {
         `The request names ${idsInput.length} commits; at most ${MAX_BATCH_COMMITS} can be asked for at once.`,
       );
     }
-    const ids = [...new Set(idsInput.map((v) => String(v)))];
+    // Commit IDs are hexadecimal, so an upper-case ID names the same commit (GetCommit takes
+    // either, and answers with git's lower-case ID): asking for one in two spellings returns it
+    // once, like asking twice in one spelling. Errors echo the ID as first given.
+    const byCommit = new Map<string, string>();
+    for (const v of idsInput) {
+      const id = String(v);
+      const key = isFullCommitId(id) ? id.toLowerCase() : id;
+      if (!byCommit.has(key)) byCommit.set(key, id);
+    }
+    const ids = [...byCommit.values()];
     const found = await Promise.all(ids.map((id) => (isFullCommitId(id) ? reader.commit(id.toLowerCase()) : Promise.resolve(undefined))));
     const commits: CommitInfo[] = [];
     const errors: BatchCommitError[] = [];
