@@ -148,4 +148,19 @@ describe("lineDiff agrees with git diff", () => {
     expect(hunks).toHaveLength(1);
     expect(hunks[0]!.changes.filter((c) => c.type === "DELETE")).toHaveLength(20_000);
   });
+
+  it("out of time, still gives a correct patch: the rest of the changed region replaced whole", () => {
+    // the same few lines in another order, many times over: every line matches somewhere, so
+    // the pre-pass sets nothing aside and Myers has all the work
+    const words = ["{", "}", "x", "y", ""];
+    const a = Array.from({ length: 6000 }, (_, i) => words[(i * 7) % 5]!);
+    const b = Array.from({ length: 6000 }, (_, i) => words[(i * 3 + (i >> 4)) % 5]!);
+    const [before, after] = [text(["same start", ...a, "same end"]), text(["same start", ...b, "same end"])];
+    const hunks = lineDiff(before, after, { context: 1, ignoreWhitespace: false, budgetMs: 1 });
+    expect(apply(before, hunks)).toEqual(after.split("\n").slice(0, -1));
+    expect(hunks).toHaveLength(1);
+    // one block of deletions then one of additions, between the common start and end
+    const kinds = hunks[0]!.changes.map((c) => c.type[0]).join("");
+    expect(kinds).toMatch(/^C+D+A+C+$/);
+  });
 });

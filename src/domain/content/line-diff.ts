@@ -20,13 +20,13 @@ export interface LineDiffOptions {
   context: number;
   /** lines that differ only in whitespace are equal (git's `-w`, --ignore-all-space) */
   ignoreWhitespace: boolean;
+  /**
+   * Past this many milliseconds the line matcher gives up and the rest of the changed region is
+   * reported as replaced whole: it runs on the event loop, and Myers' algorithm is quadratic in
+   * the worst case. 100 by default.
+   */
+  budgetMs?: number;
 }
-
-/**
- * Past this the line matcher gives up and the rest of the changed region is reported as
- * replaced whole: it runs on the event loop, and Myers' algorithm is quadratic in the worst case.
- */
-const MATCH_BUDGET_MS = 100;
 
 /** A text's lines without their newlines, and the keys they are compared by. */
 function lines(text: string, ignoreWhitespace: boolean, intern: Map<string, number>): { texts: string[]; keys: number[] } {
@@ -51,7 +51,7 @@ function lines(text: string, ignoreWhitespace: boolean, intern: Map<string, numb
  * on the other side are set aside as changed, as git's xdiff does: they can never match, and on
  * two unrelated files this turns a quadratic search into nothing.
  */
-function matchedLines(a: number[], b: number[]): Array<[number, number]> {
+function matchedLines(a: number[], b: number[], budgetMs: number): Array<[number, number]> {
   const pairs: Array<[number, number]> = [];
   let start = 0;
   while (start < a.length && start < b.length && a[start] === b[start]) pairs.push([start, start++]);
@@ -70,7 +70,7 @@ function matchedLines(a: number[], b: number[]): Array<[number, number]> {
   const changes = diffArrays(
     keptA.map((i) => a[i]!),
     keptB.map((j) => b[j]!),
-    { timeout: MATCH_BUDGET_MS },
+    { timeout: budgetMs },
   );
   // out of time: nothing in the middle matches (a correct diff, if not the smallest)
   if (changes) {
@@ -114,7 +114,7 @@ export function lineDiff(before: string, after: string, opts: LineDiffOptions): 
   const intern = new Map<string, number>();
   const a = lines(before, opts.ignoreWhitespace, intern);
   const b = lines(after, opts.ignoreWhitespace, intern);
-  const changes = changesBetween(matchedLines(a.keys, b.keys), a.keys.length, b.keys.length);
+  const changes = changesBetween(matchedLines(a.keys, b.keys, opts.budgetMs ?? 100), a.keys.length, b.keys.length);
   const ctx = opts.context;
 
   // changes separated by at most twice the context share a hunk (git's rule)
