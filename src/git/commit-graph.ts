@@ -1,7 +1,21 @@
+import fs from "node:fs/promises";
+import path from "node:path";
 import type { GitRunner } from "./exec.js";
 
 /** Most tips remembered as covered per repository; past it the set starts again (one extra write). */
 const MAX_COVERED_TIPS = 256;
+/** A write takes seconds even on large repositories: a lock this old was left by a killed one. */
+const STALE_LOCK_MS = 60 * 60_000;
+const LOCKS = ["objects/info/commit-graphs/commit-graph-chain.lock", "objects/info/commit-graph.lock"];
+
+/** Removes the lock files of a write that died with its process, which would refuse every later write. */
+async function removeStaleLocks(gitDir: string): Promise<void> {
+  for (const lock of LOCKS) {
+    const file = path.join(gitDir, lock);
+    const stat = await fs.stat(file).catch(() => null);
+    if (stat && Date.now() - stat.mtimeMs > STALE_LOCK_MS) await fs.rm(file, { force: true });
+  }
+}
 
 interface RepoState {
   /** walk starts known to be in the repository's commit-graph */
@@ -68,6 +82,7 @@ export class CommitGraphs {
         state.writing = state.waiting;
         state.waiting = new Set();
         try {
+          await removeStaleLocks(gitDir);
           await this.runner.run(["commit-graph", "write", "--reachable", "--changed-paths", "--split"], { env: { GIT_DIR: gitDir } });
         } catch (e) {
           // e.g. another process holds the graph's lock: a later walk asks again

@@ -100,4 +100,30 @@ describe("HistoryWalks", () => {
     await graphs.idle();
     expect(writes()).toHaveLength(2);
   });
+
+  it("a lock left by a killed write is removed once it is an hour old; a fresh one is respected", async () => {
+    const other = path.join(tmp, "locked.git");
+    execFileSync("git", ["init", "-q", "--bare", "--initial-branch=main", other]);
+    execFileSync("git", ["fast-import", "--quiet"], {
+      env: { ...process.env, GIT_DIR: other },
+      input: "commit refs/heads/main\ncommitter T <t@e> 1700000000 +0000\ndata 2\nx\nM 100644 inline f\ndata 2\nx\n\n",
+    });
+    const tip = execFileSync("git", ["rev-parse", "main"], { env: { ...process.env, GIT_DIR: other } }).toString().trim();
+    const lock = path.join(other, "objects/info/commit-graphs/commit-graph-chain.lock");
+    const chain = path.join(other, "objects/info/commit-graphs/commit-graph-chain");
+    fs.mkdirSync(path.dirname(lock), { recursive: true });
+    fs.writeFileSync(lock, "");
+    const errors: unknown[] = [];
+    const graphs = new CommitGraphs(runner, (_dir, e) => errors.push(e));
+    graphs.noteWalk(other, tip);
+    await graphs.idle();
+    expect(errors).toHaveLength(1); // a write under way elsewhere: left alone
+    expect(fs.existsSync(chain)).toBe(false);
+    const twoHoursAgo = new Date(Date.now() - 2 * 3600_000);
+    fs.utimesSync(lock, twoHoursAgo, twoHoursAgo);
+    graphs.noteWalk(other, tip);
+    await graphs.idle();
+    expect(errors).toHaveLength(1);
+    expect(fs.existsSync(chain)).toBe(true);
+  });
 });
