@@ -68,7 +68,7 @@ async function generateFilesRepo(dir: string): Promise<void> {
   fs.writeFileSync(`${dir}/.complete`, "");
 }
 
-async function startBaseline(gitDir: string, work: string): Promise<{ url: string; stop(): void }> {
+export async function startBaseline(gitDir: string, work: string): Promise<{ url: string; stop(): void }> {
   const portFile = path.join(work, ".baseline-port");
   fs.rmSync(portFile, { force: true });
   const child = spawn(process.execPath, ["--import", "tsx", path.join(import.meta.dirname, "lib/git-per-request.ts"), gitDir, portFile], {
@@ -78,21 +78,29 @@ async function startBaseline(gitDir: string, work: string): Promise<{ url: strin
   return { url: `http://127.0.0.1:${fs.readFileSync(portFile, "utf8")}`, stop: () => child.kill() };
 }
 
-interface Load {
+export interface Load {
   seconds: number;
   connections: number;
   overallRate?: number;
+  /** seconds before autocannon gives up on a request (its default is 10) */
+  timeout?: number;
 }
 
 /** autocannon cycling through pre-signed requests (SigV4 allows replays within 15 minutes). */
-async function load(url: string, op: string, bodies: object[], opts: Load): Promise<Omit<ContentRow, "operation" | "target" | "mode">> {
+export async function load(url: string, op: string, bodies: object[], opts: Load): Promise<Omit<ContentRow, "operation" | "target" | "mode">> {
   const requests = await Promise.all(
     bodies.map(async (b) => {
       const s = await signed(url, op, b);
       return { method: "POST" as const, path: "/", headers: s.headers, body: s.body };
     }),
   );
-  const common = { url, connections: opts.connections, requests, ...(opts.overallRate ? { overallRate: opts.overallRate } : {}) };
+  const common = {
+    url,
+    connections: opts.connections,
+    requests,
+    ...(opts.overallRate ? { overallRate: opts.overallRate } : {}),
+    ...(opts.timeout ? { timeout: opts.timeout } : {}),
+  };
   await autocannon({ ...common, duration: 2 }); // warm-up: connections, caches, JIT
   const r = await autocannon({ ...common, duration: opts.seconds });
   return { requestsPerSecond: r.requests.average, p50ms: r.latency.p50, p99ms: r.latency.p99, errors: r.errors + r.non2xx };

@@ -13,6 +13,7 @@ import { usesTls, type Config } from "./config.js";
 import { ChangeBus } from "./domain/change-bus.js";
 import { CommitService } from "./domain/content/commit-service.js";
 import { ContentService } from "./domain/content/content-service.js";
+import { HistoryWalks } from "./domain/content/history-walks.js";
 import { ObjectCache } from "./domain/content/object-reader.js";
 import { sweepDeliveries } from "./domain/events/admin.js";
 import { DeliveryWorker } from "./domain/events/deliveries.js";
@@ -31,6 +32,7 @@ import { SnsDeps } from "./domain/sns/common.js";
 import { SnsSigner } from "./domain/sns/signer.js";
 import { sweepSubscriptions } from "./domain/sns/subscriptions.js";
 import { CatFilePool } from "./git/cat-file.js";
+import { CommitGraphs } from "./git/commit-graph.js";
 import { GitRunner } from "./git/exec.js";
 import type { Logger } from "./log.js";
 import { SecretBox } from "./secrets/crypto.js";
@@ -124,7 +126,9 @@ async function assemble(
   const repos = new RepositoryService(store.db, runner, catFiles, ledger, cfg, log, bus, store.engine);
   const branches = new BranchService(repos, store.db, bus);
   const objects = new ObjectCache();
-  const content = new ContentService(repos, objects, bus);
+  const graphs = new CommitGraphs(runner, (gitDir, e) => log.warn({ err: e, gitDir }, "could not write a commit-graph"));
+  undo.push(() => graphs.close());
+  const content = new ContentService(repos, objects, bus, new HistoryWalks(graphs));
   const commits = new CommitService(repos, objects);
   const identities = new IdentityStore(store.db, box, cfg.accountId, cfg.region, bus);
   const iam = new IamDeps(store.db, box, cfg.accountId, cfg.region, bus, store.engine);
@@ -313,6 +317,7 @@ async function assemble(
       await worker?.stop();
       sender.close();
       catFiles.closeAll(); // the long-lived readers would otherwise keep drain() waiting
+      graphs.close();
       clearInterval(sweeper);
       await runner.drain(Math.max(1000, deadline - Date.now()));
       runner.killAll(); // what did not finish in time must not outlive the server

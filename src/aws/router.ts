@@ -163,6 +163,17 @@ export async function awsApiPlugin(app: FastifyInstance, opts: AwsApiOptions): P
     }
   };
 
+  /** An oversized body: the operation's own modeled error when its service has one (the header names it). */
+  const tooLarge = (req: FastifyRequest, reply: FastifyReply) => {
+    const target = typeof req.headers["x-amz-target"] === "string" ? resolve(opts.services, req, Buffer.alloc(0)) : undefined;
+    if (target && !(target instanceof ServiceError)) {
+      const modeled = target.service.bodyTooLarge?.(target.operation, opts.bodyLimit);
+      if (modeled) return wireOf(target.service).error(reply, modeled, req.id);
+    }
+    const err = new ServiceError("RequestEntityTooLargeException", `The request body is larger than the ${opts.bodyLimit}-byte limit.`, { status: 413 });
+    return defaultWire.error(reply, err, req.id);
+  };
+
   app.post("/*", handler);
   app.get("/", handler);
 
@@ -170,15 +181,13 @@ export async function awsApiPlugin(app: FastifyInstance, opts: AwsApiOptions): P
   // protocol's shape, never in fastify's own (its `code` member would mislead the JS SDK).
   app.setErrorHandler(async (error: Error & { statusCode?: number }, req, reply) => {
     const status = error.statusCode ?? 500;
-    // Read (and discard) the rest of an oversized body before answering, so the client finishes
-    // sending and reads the 413 instead of meeting a closed socket; past a cap, give up on it.
-    if (status === 413) await drain(req.raw, 8 * opts.bodyLimit);
-    const err =
-      status === 413
-        ? new ServiceError("RequestEntityTooLargeException", `The request body is larger than the ${opts.bodyLimit}-byte limit.`, { status: 413 })
-        : status < 500
-          ? new ServiceError("SerializationException", error.message, { status })
-          : toServiceError(error, req, opts.log, "json");
+    if (status === 413) {
+      // Read (and discard) the rest of an oversized body before answering, so the client finishes
+      // sending and reads the answer instead of meeting a closed socket; past a cap, give up on it.
+      await drain(req.raw, 8 * opts.bodyLimit);
+      return tooLarge(req, reply);
+    }
+    const err = status < 500 ? new ServiceError("SerializationException", error.message, { status }) : toServiceError(error, req, opts.log, "json");
     return defaultWire.error(reply, err, req.id);
   });
 }

@@ -31,6 +31,11 @@ export interface AwsService {
   authz: AuthzTable;
   /** the service's own "access denied" error (AccessDeniedException, AccessDenied, AuthorizationError…) */
   accessDenied(message: string): ServiceError;
+  /**
+   * The modeled error an operation answers when its request body is over the server's limit
+   * (refused before it is read); none means the generic RequestEntityTooLargeException (413).
+   */
+  bodyTooLarge?(operation: string, limitBytes: number): ServiceError | undefined;
 }
 
 /**

@@ -177,6 +177,13 @@ describe.each(clients)("commits with the %s", (client) => {
       expect.objectContaining({ commitId: "abc123", errorCode: "InvalidCommitIdException" }),
     ]);
     const c = (commitIds: unknown) => call(server.url, client, "BatchGetCommits", { repositoryName: REPO, commitIds });
+    // an ID in upper case names the same commit (as in GetCommit): asked for in both spellings,
+    // or twice, it is returned once, with git's lower-case ID
+    const twice = await c([c1, c1.toUpperCase(), c2.toUpperCase(), c1]);
+    expect(twice.out.commits).toEqual([await gitCommit(c1), await gitCommit(c2)]);
+    expect(twice.out.errors).toEqual([]);
+    const missingTwice = await c([missing.toUpperCase(), missing]);
+    expect(missingTwice.out.errors).toEqual([expect.objectContaining({ commitId: missing.toUpperCase(), errorCode: "CommitIdDoesNotExistException" })]);
     expect((await c(Array.from({ length: 101 }, () => c1))).error).toBe("CommitIdsLimitExceededException");
     expect((await c([])).error).toBe("CommitIdsListRequiredException");
     expect((await call(server.url, client, "BatchGetCommits", { repositoryName: "ghost", commitIds: [c1] })).error).toBe(
@@ -574,5 +581,141 @@ describe("members only the SDK can leave out (the CLIs check required members th
     expect((await sdk("GetFolder", { repositoryName: REPO })).error).toBe("PathRequiredException");
     expect((await sdk("GetDifferences", { repositoryName: REPO })).error).toBe("CommitRequiredException");
     expect((await sdk("ListFileCommitHistory", { repositoryName: REPO })).error).toBe("PathRequiredException");
+  });
+});
+
+describe.each(["cli1", "sdk"] as ClientKind[])("history with a merge, with the %s", (client) => {
+  // main: m1 ─ m2 ─ m3 ─ M ─ m4, side: m1 ─ s1 ─ s2 ─┘ (M merges side). f.txt changes on both
+  // sides and in M (which differs from both parents); side.txt only on the side branch; the
+  // commit dates interleave (s1 is dated before m2), so git's topological order is not its
+  // date order.
+  const REPO_M = `merged-${client}`;
+  let mw: string;
+  const mg = (args: string[], date?: string) =>
+    gitOk(args, { cwd: mw, env: { ...env, ...(date ? { GIT_AUTHOR_DATE: date, GIT_COMMITTER_DATE: date } : {}) } });
+  const put = (name: string, content: string) => fs.writeFileSync(path.join(mw, name), content);
+  const ten = (changes: Record<number, string>) => Array.from({ length: 10 }, (_, i) => changes[i + 1] ?? `f line ${i + 1}`).join("\n") + "\n";
+  const ids: Record<string, string> = {};
+  const commit = async (name: string, date: string) => {
+    await mg(["add", "-A"]);
+    await mg(["commit", "-q", "-m", name], date);
+    ids[name] = (await mg(["rev-parse", "HEAD"])).trim();
+  };
+
+  beforeAll(async () => {
+    expect((await call(server.url, "sdk", "CreateRepository", { repositoryName: REPO_M })).error).toBeUndefined();
+    mw = tmpDir("merged-work");
+    await gitOk(["init", "-q", "-b", "main", mw], { env });
+    put("f.txt", ten({}));
+    put("other.txt", "other\n");
+    await commit("m1", "1500000000 +0000");
+    await mg(["checkout", "-q", "-b", "side"]);
+    put("f.txt", ten({ 10: "f line 10, from the side" }));
+    put("side.txt", "side\n");
+    await commit("s1", "1500000050 +0000"); // older than m2, made later
+    await mg(["checkout", "-q", "main"]);
+    put("f.txt", ten({ 1: "f line 1, on main" }));
+    await commit("m2", "1500000100 +0000");
+    put("other.txt", "other, again\n");
+    await commit("m3", "1500000300 +0000");
+    await mg(["checkout", "-q", "side"]);
+    put("side.txt", "side, again\n");
+    await commit("s2", "1500000400 +0000");
+    await mg(["checkout", "-q", "main"]);
+    await mg(["merge", "-q", "--no-ff", "--no-edit", "side"], "1500000500 +0000");
+    // the merge also changes f.txt itself
+    put("f.txt", ten({ 1: "f line 1, on main", 5: "f line 5, in the merge", 10: "f line 10, from the side" }));
+    await mg(["add", "-A"]);
+    await mg(["commit", "-q", "--amend", "--no-edit"], "1500000500 +0000");
+    ids.M = (await mg(["rev-parse", "HEAD"])).trim();
+    put("f.txt", ten({ 1: "f line 1, on main", 5: "f line 5, in the merge", 10: "f line 10, from the side", 7: "after" }));
+    await commit("m4", "1500000600 +0000");
+    await mg(["push", "-q", `${server.url}/v1/repos/${REPO_M}`, "main", "side"]);
+  });
+
+  /** git's own walk: commits in topological order and each one's parents as git rewrote them. */
+  async function gitWalk(file: string): Promise<Array<{ commit: string; parents: string[] }>> {
+    const out = (await mg(["log", "--topo-order", "--parents", "--format=%H %P", "--", file])).trim().split("\n");
+    return out.map((l) => {
+      const [commit, ...parents] = l.split(" ");
+      return { commit: commit!, parents };
+    });
+  }
+
+  it("GetCommit reports both parents of the merge, in git's order", async () => {
+    const r = await call(server.url, client === "cli1" ? "cli" : "sdk", "GetCommit", { repositoryName: REPO_M, commitId: ids.M });
+    expect(r.out.commit.parents).toEqual([ids.m3, ids.s2]);
+    expect(r.out.commit.parents).toEqual((await mg(["log", "-1", "--format=%P", ids.M!])).trim().split(" "));
+  });
+
+  it("GetDifferences from either parent of the merge is what git diff-tree reports", async () => {
+    const diffTreeHere = async (before: string, after: string) => {
+      const parts = (await mg(["diff-tree", "-r", "-z", "--no-renames", before, after])).split("\0").filter(Boolean);
+      const out: unknown[] = [];
+      for (let i = 0; i < parts.length; i += 2) {
+        const [oldMode, newMode, oldOid, newOid, status] = parts[i]!.slice(1).split(" ") as string[];
+        out.push({
+          ...(status !== "A" ? { beforeBlob: { blobId: oldOid, path: parts[i + 1], mode: oldMode } } : {}),
+          ...(status !== "D" ? { afterBlob: { blobId: newOid, path: parts[i + 1], mode: newMode } } : {}),
+          changeType: status,
+        });
+      }
+      return out;
+    };
+    for (const parent of [ids.m3!, ids.s2!, ids.m1!]) {
+      const r = await call(server.url, client === "cli1" ? "cli" : "sdk", "GetDifferences", {
+        repositoryName: REPO_M,
+        beforeCommitSpecifier: parent,
+        afterCommitSpecifier: ids.M,
+      });
+      expect(r.out.differences).toEqual(await diffTreeHere(parent, ids.M!));
+      expect(r.out.differences.length).toBeGreaterThan(0);
+    }
+  });
+
+  it("ListFileCommitHistory follows git's simplified history through the merge: order, versions and children", async () => {
+    for (const file of ["f.txt", "side.txt", "other.txt"]) {
+      const walk = await gitWalk(file);
+      const r = await call(server.url, client, "ListFileCommitHistory", { repositoryName: REPO_M, filePath: file });
+      expect(r.error).toBeUndefined();
+      const dag = r.out.revisionDag as Array<{ commit: { commitId: string; parents: string[] }; blobId?: string; revisionChildren: string[] }>;
+      expect(dag.map((v) => v.commit.commitId), file).toEqual(walk.map((w) => w.commit));
+      // revisionChildren: the versions whose (rewritten) parents name this one
+      for (const v of dag) {
+        const children = walk.filter((w) => w.parents.includes(v.commit.commitId)).map((w) => w.commit);
+        expect(v.revisionChildren, `${file} ${v.commit.commitId}`).toEqual(children);
+        expect(v.blobId).toBe((await mg(["rev-parse", `${v.commit.commitId}:${file}`])).trim());
+      }
+    }
+    // f.txt: the merge is a version (it differs from both parents), both branches' edits are
+    // in the history, and the side's edit is a parent version of the merge
+    const f = (await gitWalk("f.txt")).map((w) => w.commit);
+    expect(f).toEqual(expect.arrayContaining([ids.m4, ids.M, ids.m2, ids.s1, ids.m1]));
+    expect(f).not.toContain(ids.m3);
+    expect(f).not.toContain(ids.s2);
+    // the side's edit is older than m2: topological order (the DAG's, children before parents)
+    // is not plain git log's date order here, and the API follows the former
+    const byDate = (await mg(["log", "--format=%H", "--", "f.txt"])).trim().split("\n");
+    expect(byDate).not.toEqual(f);
+    expect([...byDate].sort()).toEqual([...f].sort());
+    // side.txt: the merge took the side's version as it was, so git drops it from the history
+    expect((await gitWalk("side.txt")).map((w) => w.commit)).toEqual([ids.s2, ids.s1]);
+  });
+
+  it("pages of one version give the same history as one page", async () => {
+    const walk = await gitWalk("f.txt");
+    const seen: Array<{ id: string; children: string[] }> = [];
+    let token: string | undefined;
+    do {
+      const r = await call(server.url, client, "ListFileCommitHistory", {
+        repositoryName: REPO_M,
+        filePath: "f.txt",
+        maxResults: 1,
+        ...(token ? { nextToken: token } : {}),
+      });
+      seen.push(...r.out.revisionDag.map((v: { commit: { commitId: string }; revisionChildren: string[] }) => ({ id: v.commit.commitId, children: v.revisionChildren })));
+      token = r.out.nextToken;
+    } while (token);
+    expect(seen).toEqual(walk.map((w) => ({ id: w.commit, children: walk.filter((c) => c.parents.includes(w.commit)).map((c) => c.commit) })));
   });
 });

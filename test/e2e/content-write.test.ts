@@ -5,7 +5,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { call, type ClientKind } from "../helpers/api.js";
-import { git, gitHome, gitOk } from "../helpers/clients.js";
+import { aws, cliErrorCode, git, gitHome, gitOk } from "../helpers/clients.js";
 import { startServer, tmpDir, type ServerHandle } from "../helpers/server.js";
 
 /**
@@ -489,38 +489,191 @@ describe("writers racing on one branch", () => {
     expect(recorded.map((e) => e.refs[0]!.newCommit)).toEqual(chain);
   });
 
-  it("a CreateCommit and a git push from the same tip: one wins, the other is refused, nothing is lost", async () => {
-    const repo = "race-push";
-    const { id, head } = await seeded(repo);
-    for (let round = 0; round < 3; round++) {
-      const base = await tip(repo);
-      const dir = await clone(repo);
-      fs.writeFileSync(path.join(dir, `pushed-${round}.txt`), "pushed\n");
-      await gitOk(["add", "."], { cwd: dir, env });
-      await gitOk(["commit", "-qm", `push ${round}`], { cwd: dir, env });
-      const pushedCommit = (await gitOk(["rev-parse", "HEAD"], { cwd: dir, env })).trim();
-      const [push, api] = await Promise.all([
-        git(["push", "-q", "origin", "main"], { cwd: dir, env }),
-        call(server.url, "sdk", "CreateCommit", {
-          repositoryName: repo,
-          branchName: "main",
-          parentCommitId: base,
-          putFiles: [{ filePath: `api-${round}.txt`, fileContent: Buffer.from("api\n") }],
-        }),
-      ]);
-      const now = await tip(repo);
-      if (push.code === 0) {
-        expect(api.error).toBe("ParentCommitIdOutdatedException");
-        expect(now).toBe(pushedCommit);
-      } else {
-        expect(api.error).toBeUndefined();
-        expect(now).toBe(api.out.commitId);
-        expect(push.stderr).toMatch(/rejected|failed to update|cannot lock|fetch first|non-fast-forward/);
-      }
-      const c = await call(server.url, "sdk", "GetCommit", { repositoryName: repo, commitId: now });
-      expect(c.out.commit.parents).toEqual([base]);
-    }
-    expect(head).toBeTruthy();
+  /**
+   * A clone whose next push stops after git has read the server's ref advertisement (and so
+   * fixed the old value it will send) and before it sends its commands: a pre-push hook waits
+   * for a file. `release()` lets the push go on.
+   */
+  async function pausedPush(dir: string): Promise<{ started: Promise<void>; release(): void; done: Promise<{ code: number; stderr: string }> }> {
+    const ready = path.join(dir, ".git", "push-ready");
+    const go = path.join(dir, ".git", "push-go");
+    const hook = path.join(dir, ".git", "hooks", "pre-push");
+    fs.writeFileSync(hook, `#!/bin/sh\n: > '${ready}'\nwhile [ ! -e '${go}' ]; do sleep 0.05; done\nexit 0\n`, { mode: 0o755 });
+    const done = git(["push", "origin", "main"], { cwd: dir, env });
+    const started = (async () => {
+      while (!fs.existsSync(ready)) await new Promise((r) => setTimeout(r, 20));
+    })();
+    return { started, release: () => fs.writeFileSync(go, ""), done };
+  }
+
+  async function commitIn(dir: string, file: string): Promise<string> {
+    fs.writeFileSync(path.join(dir, file), `${file}\n`);
+    await gitOk(["add", "."], { cwd: dir, env });
+    await gitOk(["commit", "-qm", `add ${file}`], { cwd: dir, env });
+    return (await gitOk(["rev-parse", "HEAD"], { cwd: dir, env })).trim();
+  }
+
+  it("a push prepared on the old tip, sent after a CreateCommit landed: git's compare-and-swap refuses it, nothing is lost", async () => {
+    const repo = "race-push-late";
+    const { id, head: base } = await seeded(repo);
+    const dir = await clone(repo);
+    const pushed = await commitIn(dir, "pushed.txt");
+    const push = await pausedPush(dir);
+    await push.started; // the client holds base as the branch's old value now
+
+    const api = await call(server.url, "sdk", "CreateCommit", {
+      repositoryName: repo,
+      branchName: "main",
+      parentCommitId: base,
+      putFiles: [{ filePath: "api.txt", fileContent: Buffer.from("api\n") }],
+    });
+    expect(api.error).toBeUndefined();
+    push.release();
+    const result = await push.done;
+
+    // the client's own check passed (base was the tip it was told of): receive-pack's ref
+    // update, which compares with base, is what refused it
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toMatch(/\[remote rejected\] main -> main \((failed to update ref|cannot lock ref[^)]*)\)/);
+    expect(await tip(repo)).toBe(api.out.commitId);
+    const apiCommit = await call(server.url, "sdk", "GetCommit", { repositoryName: repo, commitId: api.out.commitId });
+    expect(apiCommit.out.commit.parents).toEqual([base]);
+    // recorded: the seeding push and the API commit; the refused push changed nothing
+    const recorded = events(repo);
+    expect(recorded.map((e) => e.source)).toEqual(["push", "api"]);
+    expect(recorded[1]!.refs).toEqual([{ ref: "refs/heads/main", oldCommit: base, newCommit: api.out.commitId }]);
+
+    // nothing lost: the refused commit is still the client's, and goes in on top of the API's
+    await gitOk(["pull", "-q", "--rebase", "origin", "main"], { cwd: dir, env });
+    await gitOk(["push", "-q", "origin", "main"], { cwd: dir, env });
+    const final = await tip(repo);
+    expect(final).not.toBe(pushed); // rebased
+    const log = (await gitOk(["log", "--format=%s", `${base}..${final}`], { cwd: dir, env })).trim().split("\n");
+    expect(log).toEqual(["add pushed.txt", "Added 1 file"]);
+    const after = await clone(repo);
+    expect(fs.readFileSync(path.join(after, "api.txt"), "utf8")).toBe("api\n");
+    expect(fs.readFileSync(path.join(after, "pushed.txt"), "utf8")).toBe("pushed.txt\n");
     expect(fsck(id)).toBe("");
+  });
+
+  it("a CreateCommit prepared on the old tip, sent after a push landed: ParentCommitIdOutdatedException, nothing is lost", async () => {
+    const repo = "race-api-late";
+    const { id, head: base } = await seeded(repo);
+    // the API client read the tip and built its request on it …
+    const request = {
+      repositoryName: repo,
+      branchName: "main",
+      parentCommitId: base,
+      putFiles: [{ filePath: "api.txt", fileContent: Buffer.from("api\n") }],
+    };
+    // … and a push landed before it was sent
+    const dir = await clone(repo);
+    const pushed = await commitIn(dir, "pushed.txt");
+    const push = await pausedPush(dir);
+    await push.started;
+    push.release();
+    expect((await push.done).code).toBe(0);
+    expect(await tip(repo)).toBe(pushed);
+
+    for (const client of clients) {
+      const late = await call(server.url, client, "CreateCommit", { ...request, putFiles: [{ filePath: "api.txt", fileContent: blob(client, "api\n") }] });
+      expect(late.error).toBe("ParentCommitIdOutdatedException");
+      expect(late.message).toContain(pushed); // it says what the tip is now
+    }
+    expect(await tip(repo)).toBe(pushed);
+    // retried on the tip it is told of, it goes in on top of the push
+    const retried = await call(server.url, "sdk", "CreateCommit", { ...request, parentCommitId: pushed });
+    expect(retried.error).toBeUndefined();
+    const c = await call(server.url, "sdk", "GetCommit", { repositoryName: repo, commitId: retried.out.commitId });
+    expect(c.out.commit.parents).toEqual([pushed]);
+    expect(events(repo).slice(-2).map((e) => [e.source, e.refs[0]!.oldCommit, e.refs[0]!.newCommit])).toEqual([
+      ["push", base, pushed],
+      ["api", pushed, retried.out.commitId],
+    ]);
+    expect(fsck(id)).toBe("");
+  });
+});
+
+describe("the CLI's own input forms: fileb://, shorthand lists", () => {
+  it("put-file takes the file's bytes from fileb:// (CLI v2 and v1)", async () => {
+    for (const version of [2, 1] as const) {
+      const repo = `fileb-v${version}`;
+      const { id, head } = await seeded(repo);
+      const file = path.join(tmpDir("fileb"), "tool.bin");
+      const content = Buffer.concat([Buffer.from("#!/bin/sh\n"), crypto.randomBytes(4096)]);
+      fs.writeFileSync(file, content);
+      const r = await aws(
+        server.url,
+        [
+          "codecommit", "put-file", "--repository-name", repo, "--branch-name", "main", "--parent-commit-id", head,
+          "--file-path", "bin/tool.bin", "--file-content", `fileb://${file}`, "--file-mode", "EXECUTABLE",
+          "--name", "Mary Major", "--email", "mary_major@example.com", "--commit-message", "from a file",
+        ],
+        { version },
+      );
+      expect([r.code, r.stderr]).toEqual([0, ""]);
+      expect(r.json.blobId).toBe(execFileSync("git", ["hash-object", file], { encoding: "utf8" }).trim());
+      const dir = await clone(repo);
+      expect(fs.readFileSync(path.join(dir, "bin/tool.bin")).equals(content)).toBe(true);
+      expect(await gitOk(["ls-tree", "HEAD", "bin/tool.bin"], { cwd: dir, env })).toMatch(/^100755 blob /);
+      expect(await gitOk(["log", "-1", "--format=%an <%ae> %s"], { cwd: dir, env })).toBe("Mary Major <mary_major@example.com> from a file\n");
+      expect(fsck(id)).toBe("");
+    }
+  });
+
+  it("create-commit takes --put-files, --delete-files and --set-file-modes in shorthand (CLI v2)", async () => {
+    const repo = "shorthand";
+    const { head } = await seeded(repo);
+    const hello = Buffer.from("hello, world"); // 12 bytes: base64 without padding
+    const r = await aws(server.url, [
+      "codecommit", "create-commit", "--repository-name", repo, "--branch-name", "main", "--parent-commit-id", head,
+      "--commit-message", "shorthand", "--author-name", "Li Juan", "--email", "li_juan@example.com",
+      "--put-files",
+      `filePath=new/hello.txt,fileContent=${hello.toString("base64")}`,
+      "filePath=copies/file.txt,sourceFile={filePath=dir/file.txt}",
+      "filePath=moved.txt,fileMode=EXECUTABLE,sourceFile={filePath=keep/me/last.txt,isMove=true}",
+      "--delete-files", "filePath=README.md",
+      "--set-file-modes", "filePath=dir/file.txt,fileMode=EXECUTABLE",
+    ]);
+    expect([r.code, r.stderr]).toEqual([0, ""]);
+    expect(r.json.filesAdded.map((f: { absolutePath: string }) => f.absolutePath)).toEqual(["new/hello.txt", "copies/file.txt", "moved.txt"]);
+    expect(r.json.filesDeleted.map((f: { absolutePath: string }) => f.absolutePath).sort()).toEqual(["README.md", "keep/me/last.txt"]);
+    expect(r.json.filesUpdated).toEqual([expect.objectContaining({ absolutePath: "dir/file.txt", fileMode: "EXECUTABLE" })]);
+    const dir = await clone(repo);
+    expect(fs.readFileSync(path.join(dir, "new/hello.txt"), "utf8")).toBe("hello, world");
+    expect(fs.readFileSync(path.join(dir, "copies/file.txt"), "utf8")).toBe("file\n");
+    expect(fs.readFileSync(path.join(dir, "moved.txt"), "utf8")).toBe("last\n");
+    expect(fs.existsSync(path.join(dir, "README.md"))).toBe(false);
+    expect(fs.existsSync(path.join(dir, "keep"))).toBe(false);
+    const tree = await gitOk(["ls-tree", "-r", "HEAD"], { cwd: dir, env });
+    expect(tree).toMatch(/^100755 blob \w+\tdir\/file\.txt$/m);
+    expect(tree).toMatch(/^100755 blob \w+\tmoved\.txt$/m);
+  });
+
+  it("a 10 MB file, too large for the request itself, is FileContentSizeLimitExceededException (not HTTP 413)", async () => {
+    const repo = "too-large";
+    const { head } = await seeded(repo);
+    const file = path.join(tmpDir("big"), "10MB.bin");
+    const big = crypto.randomBytes(10 * 1024 * 1024);
+    fs.writeFileSync(file, big);
+    const putArgs = ["codecommit", "put-file", "--repository-name", repo, "--branch-name", "main", "--parent-commit-id", head, "--file-path", "big.bin", "--file-content", `fileb://${file}`];
+    for (const version of [2, 1] as const) {
+      const r = await aws(server.url, putArgs, { version });
+      expect(r.code).not.toBe(0);
+      expect(cliErrorCode(r)).toBe("FileContentSizeLimitExceededException");
+      expect(r.stderr).toMatch(/6 MB/);
+    }
+    // CreateCommit: the CLI v2 from a JSON file, and the SDK
+    const input = path.join(tmpDir("big-json"), "input.json");
+    fs.writeFileSync(input, JSON.stringify({ repositoryName: repo, branchName: "main", parentCommitId: head, putFiles: [{ filePath: "big.bin", fileContent: big.toString("base64") }] }));
+    const cli = await aws(server.url, ["codecommit", "create-commit", "--cli-input-json", `file://${input}`]);
+    expect(cliErrorCode(cli)).toBe("FileContentSizeLimitExceededException");
+    const sdk = await call(server.url, "sdk", "CreateCommit", { repositoryName: repo, branchName: "main", parentCommitId: head, putFiles: [{ filePath: "big.bin", fileContent: big }] });
+    expect(sdk.error).toBe("FileContentSizeLimitExceededException");
+    const sdkPut = await call(server.url, "sdk", "PutFile", { repositoryName: repo, branchName: "main", parentCommitId: head, filePath: "big.bin", fileContent: big });
+    expect(sdkPut.error).toBe("FileContentSizeLimitExceededException");
+    // nothing changed, and the server still answers on the same connections
+    expect(await tip(repo)).toBe(head);
+    expect(events(repo).filter((e) => e.source === "api")).toEqual([]);
   });
 });

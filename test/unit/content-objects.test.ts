@@ -3,7 +3,6 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { parseUnifiedDiff } from "../../src/domain/content/blob-differences.js";
 import { LruCache } from "../../src/domain/content/lru-cache.js";
 import { validateFilePath, validateFolderPath } from "../../src/domain/content/paths.js";
 import { buildPack } from "../../src/git/object-writer.js";
@@ -98,53 +97,6 @@ describe("git objects in JS agree with git", () => {
     gitIn(dir, ["unpack-objects", "-q", "--strict"], buildPack([{ type: "blob", body: blob }, { type: "tree", body: tree }]));
     expect(gitIn(dir, ["cat-file", "-t", hashObject("tree", tree)]).toString().trim()).toBe("tree");
     expect(gitIn(dir, ["cat-file", "blob", hashObject("blob", blob)]).equals(blob)).toBe(true);
-  });
-});
-
-describe("unified diff parsing", () => {
-  it("numbers lines from the hunk headers and skips the no-newline marker", () => {
-    const text = [
-      "diff --git a/x b/x",
-      "index 1..2 100644",
-      "--- a/x",
-      "+++ b/x",
-      "@@ -1,3 +1,3 @@ context",
-      " one",
-      "-two",
-      "+TWO",
-      " three",
-      "@@ -10 +10,2 @@",
-      "-ten",
-      "\\ No newline at end of file",
-      "+ten",
-      "+eleven",
-      "",
-    ].join("\n");
-    expect(parseUnifiedDiff(text)).toEqual([
-      {
-        beforeStartLine: 1,
-        beforeLineCount: 3,
-        afterStartLine: 1,
-        afterLineCount: 3,
-        changes: [
-          { type: "CONTEXT", beforeLineNumber: 1, afterLineNumber: 1, content: "one" },
-          { type: "DELETE", beforeLineNumber: 2, content: "two" },
-          { type: "ADD", afterLineNumber: 2, content: "TWO" },
-          { type: "CONTEXT", beforeLineNumber: 3, afterLineNumber: 3, content: "three" },
-        ],
-      },
-      {
-        beforeStartLine: 10,
-        beforeLineCount: 1,
-        afterStartLine: 10,
-        afterLineCount: 2,
-        changes: [
-          { type: "DELETE", beforeLineNumber: 10, content: "ten" },
-          { type: "ADD", afterLineNumber: 10, content: "ten" },
-          { type: "ADD", afterLineNumber: 11, content: "eleven" },
-        ],
-      },
-    ]);
   });
 });
 

@@ -5,26 +5,14 @@ import { contentErrors } from "./errors.js";
 import type { ObjectReader } from "./object-reader.js";
 import { pagePosition, pageSize } from "./page.js";
 import { isFullCommitId } from "./specifiers.js";
+import { lineDiff, type DiffHunk } from "./line-diff.js";
+
+export type { DiffChange, DiffHunk } from "./line-diff.js";
 
 export const HUNKS_PAGE = 100;
 export const MAX_HUNKS_PAGE = 1000;
 export const DEFAULT_CONTEXT_LINES = 3;
 export const MAX_CONTEXT_LINES = 20;
-
-export interface DiffChange {
-  type: "CONTEXT" | "ADD" | "DELETE";
-  beforeLineNumber?: number;
-  afterLineNumber?: number;
-  content: string;
-}
-
-export interface DiffHunk {
-  beforeStartLine: number;
-  beforeLineCount: number;
-  afterStartLine: number;
-  afterLineCount: number;
-  changes: DiffChange[];
-}
 
 export interface BlobDifferencesRequest {
   afterBlobId?: unknown;
@@ -66,59 +54,8 @@ function contextLines(value: unknown): number {
 }
 
 /**
- * Parses `git diff` unified output into hunks. Line numbers come from the hunk headers; the
- * "\ No newline at end of file" markers carry no line.
- */
-export function parseUnifiedDiff(text: string): DiffHunk[] {
-  const hunks: DiffHunk[] = [];
-  let hunk: DiffHunk | null = null;
-  let bLine = 0;
-  let aLine = 0;
-  const lines = text.split("\n");
-  if (lines[lines.length - 1] === "") lines.pop();
-  for (const line of lines) {
-    const m = /^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@/.exec(line);
-    if (m) {
-      hunk = {
-        beforeStartLine: Number(m[1]),
-        beforeLineCount: m[2] === undefined ? 1 : Number(m[2]),
-        afterStartLine: Number(m[3]),
-        afterLineCount: m[4] === undefined ? 1 : Number(m[4]),
-        changes: [],
-      };
-      hunks.push(hunk);
-      bLine = hunk.beforeStartLine;
-      aLine = hunk.afterStartLine;
-      continue;
-    }
-    if (!hunk) continue; // the diff --git / index / --- / +++ header
-    const content = line.slice(1);
-    if (line[0] === " ") hunk.changes.push({ type: "CONTEXT", beforeLineNumber: bLine++, afterLineNumber: aLine++, content });
-    else if (line[0] === "-") hunk.changes.push({ type: "DELETE", beforeLineNumber: bLine++, content });
-    else if (line[0] === "+") hunk.changes.push({ type: "ADD", afterLineNumber: aLine++, content });
-  }
-  return hunks;
-}
-
-/** A whole file as added lines: the diff against nothing. */
-function allAdded(content: Buffer): DiffHunk[] {
-  const lines = content.toString("utf8").split("\n");
-  if (lines[lines.length - 1] === "") lines.pop();
-  if (lines.length === 0) return [];
-  return [
-    {
-      beforeStartLine: 0,
-      beforeLineCount: 0,
-      afterStartLine: 1,
-      afterLineCount: lines.length,
-      changes: lines.map((content, i) => ({ type: "ADD" as const, afterLineNumber: i + 1, content })),
-    },
-  ];
-}
-
-/**
- * GetBlobDifferences: a line diff of two blobs, computed by git's own diff (one `git diff`
- * process per call: xdiff is what users compare against, whitespace rules included). Content
+ * GetBlobDifferences: a line diff of two blobs. Both are read through the repository's
+ * cat-file process and compared in this process (line-diff.ts; no process per call). Content
  * git would call binary gets no hunks. Pages hold MaxResults hunks (100 by default).
  */
 export async function getBlobDifferences(reader: ObjectReader, repo: { id: string; name: string }, req: BlobDifferencesRequest): Promise<BlobDifferences> {
@@ -142,16 +79,8 @@ export async function getBlobDifferences(reader: ObjectReader, repo: { id: strin
   const [before, after] = await Promise.all([beforeId ? read(beforeId) : Promise.resolve(null), read(afterId)]);
 
   const isBinary = looksBinary(after) || (before !== null && looksBinary(before));
-  let hunks: DiffHunk[] = [];
-  if (!isBinary) {
-    if (before === null) hunks = allAdded(after);
-    else if (beforeId !== afterId) {
-      const args = ["diff", "--no-color", "--no-ext-diff", "--no-textconv", "--text", `-U${context}`];
-      if (ignoreWhitespace) args.push("--ignore-all-space");
-      const { stdout } = await reader.git.git([...args, beforeId!, afterId]);
-      hunks = parseUnifiedDiff(stdout.toString("utf8"));
-    }
-  }
+  const hunks =
+    isBinary || beforeId === afterId ? [] : lineDiff(before?.toString("utf8") ?? "", after.toString("utf8"), { context, ignoreWhitespace });
   const page = hunks.slice(start, start + limit);
   return {
     hunks: page,

@@ -5,6 +5,7 @@ import type { Repository, RepositoryService } from "../repos/repositories.js";
 import { MAX_FILE_BYTES } from "./change-set.js";
 import { commitInfo, type CommitInfo } from "./commit-info.js";
 import { contentErrors } from "./errors.js";
+import type { HistoryWalks } from "./history-walks.js";
 import { isFileMode, modeName, type FileModeName } from "./modes.js";
 import type { ObjectCache, ObjectReader } from "./object-reader.js";
 import { joinPath, validateFilePath, validateFolderPath } from "./paths.js";
@@ -46,7 +47,8 @@ function requireObjectId(value: unknown, required: () => ServiceError, invalid: 
 
 /**
  * Reading repository content: commits, blobs, files and folders. Everything is read through
- * the repository's long-lived cat-file process and the object cache; no call starts a process.
+ * the repository's long-lived cat-file process and the object cache; no call starts a process
+ * (file history's walks are git's, cached: see history-walks.ts).
  */
 export class ContentService {
   private readonly known: RepositoryCache;
@@ -55,6 +57,8 @@ export class ContentService {
     private readonly repos: RepositoryService,
     private readonly cache: ObjectCache,
     bus: ChangeBus,
+    /** git's path-limited walks for ListFileCommitHistory, cached */
+    readonly walks: HistoryWalks,
   ) {
     this.known = new RepositoryCache(repos, bus);
   }
@@ -85,7 +89,16 @@ export class ContentService {
         `The request names ${idsInput.length} commits; at most ${MAX_BATCH_COMMITS} can be asked for at once.`,
       );
     }
-    const ids = [...new Set(idsInput.map((v) => String(v)))];
+    // Commit IDs are hexadecimal, so an upper-case ID names the same commit (GetCommit takes
+    // either, and answers with git's lower-case ID): asking for one in two spellings returns it
+    // once, like asking twice in one spelling. Errors echo the ID as first given.
+    const byCommit = new Map<string, string>();
+    for (const v of idsInput) {
+      const id = String(v);
+      const key = isFullCommitId(id) ? id.toLowerCase() : id;
+      if (!byCommit.has(key)) byCommit.set(key, id);
+    }
+    const ids = [...byCommit.values()];
     const found = await Promise.all(ids.map((id) => (isFullCommitId(id) ? reader.commit(id.toLowerCase()) : Promise.resolve(undefined))));
     const commits: CommitInfo[] = [];
     const errors: BatchCommitError[] = [];

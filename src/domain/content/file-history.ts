@@ -2,6 +2,7 @@ import { isTree } from "../../git/objects.js";
 import { encodeToken } from "../paging.js";
 import { commitInfo, type CommitInfo } from "./commit-info.js";
 import { contentErrors } from "./errors.js";
+import type { HistoryWalks } from "./history-walks.js";
 import type { ObjectReader } from "./object-reader.js";
 import { pagePosition, pageSize } from "./page.js";
 import { validateFilePath } from "./paths.js";
@@ -28,14 +29,15 @@ export interface FileHistoryRequest {
 
 /**
  * ListFileCommitHistory: the commits that changed a file, newest first, as a DAG. git does the
- * walk (`git rev-list --topo-order --parents -- <path>`: one process per call; path-limited
- * history is what git is fastest at), its rewritten parents give each version's predecessors,
- * and inverting them gives revisionChildren. Commits and blob IDs then come from the object
- * cache. Renames are not followed. Pages hold maxResults versions (100 by default); the token
- * is the position in the walk from the commit the first page resolved.
+ * walk (history-walks.ts: `git rev-list --topo-order --parents -- <path>`, cached, over a
+ * commit-graph with changed-path Bloom filters), its rewritten parents give each version's
+ * predecessors, and inverting them gives revisionChildren. Commits and blob IDs then come from
+ * the object cache. Renames are not followed. Pages hold maxResults versions (100 by default);
+ * the token is the position in the walk from the commit the first page resolved.
  */
 export async function listFileCommitHistory(
   reader: ObjectReader,
+  walks: HistoryWalks,
   repo: { id: string; name: string },
   req: FileHistoryRequest,
 ): Promise<{ revisionDag: FileVersion[]; nextToken?: string }> {
@@ -56,34 +58,28 @@ export async function listFileCommitHistory(
     start = (await resolveCommit(reader, repo.name, req.commitSpecifier)).oid;
   }
 
-  const { stdout } = await reader.git.git(
-    ["rev-list", "--topo-order", "--parents", `--max-count=${offset + limit + 1}`, start, "--", path.path],
-    { env: { GIT_LITERAL_PATHSPECS: "1" } },
-  );
-  const walk = stdout
-    .toString("latin1")
-    .split("\n")
-    .filter(Boolean)
-    .map((line) => line.split(" "));
+  // children come before their parents in topological order: the lines up to the end of the
+  // page (and one more, to know whether there is a next page) hold every child of the page
+  const { lines: walk } = await walks.prefix(reader.git, repo.id, start, path.path, offset + limit + 1);
   const children = new Map<string, string[]>();
-  for (const [commit, ...parents] of walk) {
+  for (const { commit, parents } of walk.slice(0, offset + limit + 1)) {
     for (const p of parents) {
       const list = children.get(p);
-      if (list) list.push(commit!);
-      else children.set(p, [commit!]);
+      if (list) list.push(commit);
+      else children.set(p, [commit]);
     }
   }
   const page = walk.slice(offset, offset + limit);
   const revisionDag = await Promise.all(
-    page.map(async ([id]) => {
-      const commit = await reader.commit(id!);
+    page.map(async ({ commit: id }) => {
+      const commit = await reader.commit(id);
       if (!commit) throw new Error(`commit ${id} is missing`);
       const entry = await reader.entryAt(commit.tree, path.parts);
       return {
         commit: commitInfo(commit),
         blobId: entry && !isTree(entry) ? entry.oid : undefined,
         path: path.path,
-        revisionChildren: children.get(id!) ?? [],
+        revisionChildren: children.get(id) ?? [],
       };
     }),
   );

@@ -19,7 +19,7 @@ export function commitOperations(content: ContentService, commits: CommitService
 
   const ListFileCommitHistory: Op<CC.ListFileCommitHistoryRequest, CC.ListFileCommitHistoryResponse> = async (_c, input) => {
     const { repo, reader } = await content.open(input.repositoryName);
-    return listFileCommitHistory(reader, repo, input);
+    return listFileCommitHistory(reader, content.walks, repo, input);
   };
 
   const PutFile: Op<CC.PutFileInput, CC.PutFileOutput> = async (caller, input) => {

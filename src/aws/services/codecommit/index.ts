@@ -1,3 +1,4 @@
+import { tooLarge } from "../../../domain/content/change-set.js";
 import type { CommitService } from "../../../domain/content/commit-service.js";
 import type { ContentService } from "../../../domain/content/content-service.js";
 import type { TriggerService } from "../../../domain/events/triggers.js";
@@ -36,5 +37,8 @@ export function codecommitService(deps: {
     },
     authz: codecommitAuthz(deps.lookups),
     accessDenied: codecommitAccessDenied,
+    // PutFile and CreateCommit carry file content: a body too large to read is content over the
+    // quota, and CodeCommit's answer for that is modeled
+    bodyTooLarge: (operation) => (operation === "PutFile" || operation === "CreateCommit" ? tooLarge("The file content of this request") : undefined),
   };
 }
