@@ -1,4 +1,8 @@
-import { AttachRolePolicyCommand, CreateRoleCommand, PutRolePolicyCommand } from "@aws-sdk/client-iam";
+import {
+  AttachRolePolicyCommand,
+  CreateRoleCommand,
+  PutRolePolicyCommand,
+} from "@aws-sdk/client-iam";
 import { AssumeRoleCommand, GetCallerIdentityCommand, GetSessionTokenCommand, STSClient } from "@aws-sdk/client-sts";
 import Database from "better-sqlite3";
 import path from "node:path";
@@ -173,6 +177,25 @@ print(s.generate_presigned_url("get_caller_identity", ExpiresIn=60, HttpMethod="
     expect(listed.stderr).toContain("explicit deny");
     const c2 = await sts(s1).send(new AssumeRoleCommand({ RoleArn: second.Arn, RoleSessionName: "two" }));
     expect(c2.AssumedRoleUser!.Arn).toBe(`arn:aws:sts::${ACCOUNT}:assumed-role/chained/two`);
+  });
+
+  it("AssumeRole checks a session policy like any identity policy: MalformedPolicyDocument with the reason", async () => {
+    const iam = iamClient(server.url);
+    const trust = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` }, Action: "sts:AssumeRole" }] };
+    const role = (await iam.send(new CreateRoleCommand({ RoleName: "checked", AssumeRolePolicyDocument: JSON.stringify(trust) }))).Role!;
+    const user = await userWith(server.url, "session-policy-user", { inline: { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "sts:AssumeRole", Resource: "*" }] } });
+    const bad = JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "x" }] });
+    const r = await aws(server.url, ["sts", "assume-role", "--role-arn", role.Arn!, "--role-session-name", "bad", "--policy", bad], { creds: user });
+    expect(cliErrorCode(r)).toBe("MalformedPolicyDocument");
+    expect(r.stdout).toBe("");
+    // the reason says what to fix
+    expect(r.stderr).toContain("Policy statement must contain resources.");
+    await expect(sts(user).send(new AssumeRoleCommand({ RoleArn: role.Arn, RoleSessionName: "bad2", Policy: "{not json" }))).rejects.toMatchObject({
+      name: "MalformedPolicyDocumentException",
+    });
+    // a good one is taken
+    const good = JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "codecommit:GetRepository", Resource: "*" }] });
+    expect((await aws(server.url, ["sts", "assume-role", "--role-arn", role.Arn!, "--role-session-name", "good", "--policy", good], { creds: user })).code).toBe(0);
   });
 
   it("temporary credentials expire when they say", async () => {
