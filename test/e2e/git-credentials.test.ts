@@ -1,13 +1,18 @@
 import {
   CreateServiceSpecificCredentialCommand,
+  DeleteAccessKeyCommand,
+  DeleteServiceSpecificCredentialCommand,
+  DeleteUserCommand,
+  DetachUserPolicyCommand,
   ListServiceSpecificCredentialsCommand,
   UpdateUserCommand,
 } from "@aws-sdk/client-iam";
+import { GetSessionTokenCommand, STSClient } from "@aws-sdk/client-sts";
 import fs from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { call, callService } from "../helpers/api.js";
-import { git, gitHome, gitOk, makeWorkRepo } from "../helpers/clients.js";
+import { aws, cliErrorCode, git, gitHome, gitOk, makeWorkRepo, type Creds } from "../helpers/clients.js";
 import { iamClient, managed, userWith } from "../helpers/iam.js";
 import { startServer, tmpDir, type ServerHandle } from "../helpers/server.js";
 
@@ -101,5 +106,47 @@ describe("HTTPS Git credentials", () => {
     const made = results.filter((r) => !r.error).map((r) => r.out.ServiceSpecificCredential.ServiceUserName);
     expect(made.sort()).toEqual([`racer+1-at-${ACCOUNT}`, `racer-at-${ACCOUNT}`]);
     expect(results.filter((r) => r.error).map((r) => r.error)).toEqual(["LimitExceeded", "LimitExceeded", "LimitExceeded"]);
+  });
+});
+
+describe("revocation for git", () => {
+  it("after DeleteAccessKey, the key's git passwords (credential helper) are refused at once", async () => {
+    const creds = await userWith(server.url, "key-owner", { managed: [managed("AWSCodeCommitReadOnly")] });
+    const env = gitHome(creds);
+    expect((await git(["clone", "-q", `${server.url}/v1/repos/creds`, tmpDir("key-clone")], { env })).code).toBe(0);
+    await iamClient(server.url).send(new DeleteAccessKeyCommand({ UserName: "key-owner", AccessKeyId: creds.accessKeyId }));
+    const r = await git(["clone", "-q", `${server.url}/v1/repos/creds`, tmpDir("key-clone")], { env });
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain("remote: The access key is not valid or not active.");
+  });
+
+  it("after DeleteServiceSpecificCredential, the HTTPS Git credential is refused at once", async () => {
+    await userWith(server.url, "cred-owner", { managed: [managed("AWSCodeCommitReadOnly")] });
+    const c = await credentialFor("cred-owner");
+    expect((await git(["ls-remote", httpsUrl(c.name, c.password)], { env: plainGit() })).code).toBe(0);
+    await iamClient(server.url).send(new DeleteServiceSpecificCredentialCommand({ UserName: "cred-owner", ServiceSpecificCredentialId: c.id }));
+    const r = await git(["ls-remote", httpsUrl(c.name, c.password)], { env: plainGit() });
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain("remote: The HTTPS Git credentials are not valid or not active.");
+  });
+
+  it("after DeleteUser, the user's session credentials (KEY%TOKEN) are refused at once, for git and the API", async () => {
+    const iam = iamClient(server.url);
+    const creds = await userWith(server.url, "leaver", { managed: [managed("AWSCodeCommitReadOnly")] });
+    const t = (await new STSClient({ endpoint: server.url, region: "us-east-1", credentials: creds, maxAttempts: 1 }).send(new GetSessionTokenCommand({ DurationSeconds: 900 })))
+      .Credentials!;
+    const session: Creds = { accessKeyId: t.AccessKeyId!, secretAccessKey: t.SecretAccessKey!, sessionToken: t.SessionToken! };
+    const env = gitHome(session);
+    expect((await git(["ls-remote", `${server.url}/v1/repos/creds`], { env })).code).toBe(0);
+    // everything the user has must go before the user can
+    await iam.send(new DeleteAccessKeyCommand({ UserName: "leaver", AccessKeyId: creds.accessKeyId }));
+    // the session outlives its key (as in AWS), but not its user
+    expect((await git(["ls-remote", `${server.url}/v1/repos/creds`], { env })).code).toBe(0);
+    await iam.send(new DetachUserPolicyCommand({ UserName: "leaver", PolicyArn: managed("AWSCodeCommitReadOnly") }));
+    await iam.send(new DeleteUserCommand({ UserName: "leaver" }));
+    const r = await git(["ls-remote", `${server.url}/v1/repos/creds`], { env });
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain("remote: The access key is not valid or not active.");
+    expect(cliErrorCode(await aws(server.url, ["codecommit", "list-repositories"], { creds: session }))).toBe("UnrecognizedClientException");
   });
 });
