@@ -11,7 +11,7 @@ import type { AwsService, Authorizer } from "./service.js";
  */
 export interface AuthzRule {
   action: string;
-  /** resource ARNs, or `*`; with several (a batch), each must be allowed */
+  /** resource ARNs, or `*`; with several (a batch), each must be allowed; none is decided on `*` */
   resources(input: Record<string, unknown>, caller: Caller): Promise<string[]> | string[];
   /** the request's service condition keys */
   keys?(input: Record<string, unknown>, caller: Caller): Promise<ContextInput> | ContextInput;
@@ -62,7 +62,12 @@ export function tableAuthorizer(access: AccessControl): Authorizer {
     if (Object.hasOwn(row, "decidedBy") && row.decidedBy) return;
     const keys = row.keys ? await row.keys(input as Record<string, unknown>, caller) : {};
     const policies = await access.policiesOf(caller.principal);
-    for (const resource of await row.resources(input as Record<string, unknown>, caller)) {
+    const resources = await row.resources(input as Record<string, unknown>, caller);
+    // A batch naming no resource is still a request for the action: fail closed and decide it
+    // on `*` (only a policy allowing the action everywhere lets it reach the handler, which then
+    // refuses the empty input), never let it through unchecked.
+    if (resources.length === 0) resources.push("*");
+    for (const resource of resources) {
       const tags = policies.usesResourceTags && row.resourceTags ? await row.resourceTags(resource) : undefined;
       const withTags = tags ? { ...keys, ...resourceTagKeys(tags) } : keys;
       const r = access.decideWith(policies, caller.principal, { action: row.action, resource, keys: withTags }, caller);

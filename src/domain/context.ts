@@ -3,7 +3,7 @@ export interface Principal {
   /** `user` for IAM users (and the bootstrap admin), `assumed-role` for STS sessions */
   kind: "user" | "assumed-role";
   arn: string;
-  /** AIDA… for users, AROA…:session for roles */
+  /** AIDA… for users, AROA…:session for roles; empty when not known (a role simulated without a session) */
   userId: string;
   accountId: string;
   /** IAM user name (users only) */
@@ -16,6 +16,8 @@ export interface Principal {
   sessionName?: string;
   /** credentials from GetSessionToken or AssumeRole (temporary, with a session token) */
   temporary?: boolean;
+  /** temporary credentials: when they were issued (aws:TokenIssueTime) */
+  tokenIssueTime?: Date;
 }
 
 /** Everything a domain operation may need to know about the request it serves. */

@@ -185,6 +185,38 @@ describe("clone, fetch and push over SSH", () => {
     expect(await branchTip(server, repo, "temp")).toBeUndefined();
   });
 
+  it("with an RSA key uploaded in PEM, as AWS takes it (ssh-keygen -e -m PKCS8, and PKCS#1), and cloned with its key ID", async () => {
+    await userWith(server.url, "pem-user", { managed: [managed("AWSCodeCommitPowerUser")] });
+    const key = makeKey("rsa");
+    const spki = execFileSync("ssh-keygen", ["-e", "-m", "PKCS8", "-f", `${key.file}.pub`], { encoding: "utf8" });
+    expect(spki).toContain("-----BEGIN PUBLIC KEY-----");
+    const up = await aws(server.url, ["iam", "upload-ssh-public-key", "--user-name", "pem-user", "--ssh-public-key-body", spki]);
+    expect(up.stderr).toBe("");
+    const keyId: string = up.json.SSHPublicKey.SSHPublicKeyId;
+    expect(keyId).toMatch(/^APKA[A-Z0-9]{16}$/);
+    // stored as the same key: the OpenSSH line back, and ssh-keygen's MD5 fingerprint
+    const md5 = execFileSync("ssh-keygen", ["-l", "-E", "md5", "-f", `${key.file}.pub`], { encoding: "utf8" }).split(" ")[1]!.replace(/^MD5:/, "");
+    expect(up.json.SSHPublicKey.Fingerprint).toBe(md5);
+    const got = await aws(server.url, ["iam", "get-ssh-public-key", "--user-name", "pem-user", "--ssh-public-key-id", keyId, "--encoding", "SSH"]);
+    expect(got.json.SSHPublicKey.SSHPublicKeyBody).toBe(key.pub.split(" ").slice(0, 2).join(" "));
+    // the same key in PKCS#1 is that key again; a private key pasted by mistake is refused
+    const pkcs1 = execFileSync("ssh-keygen", ["-e", "-m", "PEM", "-f", `${key.file}.pub`], { encoding: "utf8" });
+    expect(pkcs1).toContain("-----BEGIN RSA PUBLIC KEY-----");
+    const again = await aws(server.url, ["iam", "upload-ssh-public-key", "--user-name", "pem-user", "--ssh-public-key-body", pkcs1]);
+    expect(again.stderr).toContain("DuplicateSSHPublicKey");
+    const priv = await aws(server.url, ["iam", "upload-ssh-public-key", "--user-name", "pem-user", "--ssh-public-key-body", fs.readFileSync(key.file, "utf8")]);
+    expect(priv.code).not.toBe(0);
+
+    await createRepo(server, "pem-keys", true);
+    const env = sshGitEnv(key, known);
+    const dir = tmpDir("pem-clone");
+    await gitOk(["clone", "-q", sshUrl(server, keyId, "pem-keys"), dir], { env });
+    expect(fs.readFileSync(path.join(dir, "README.md"), "utf8")).toBe("pem-keys\n");
+    const tip = await commitIn(dir, env, "pem.txt");
+    await gitOk(["push", "-q", "origin", "HEAD:main"], { cwd: dir, env });
+    expect(await branchTip(server, "pem-keys", "main")).toBe(tip);
+  });
+
   it.each(["0", "2"])("speaks protocol version %s (GIT_PROTOCOL through the env request)", async (version) => {
     const u = await sshUser(`proto-${version}`);
     const repo = `proto-${version}`;

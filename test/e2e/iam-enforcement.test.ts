@@ -56,104 +56,7 @@ async function pushCommit(creds: Creds, repo: string, refspecs: string[]): Promi
   return { ok: r.code === 0, stderr: r.stderr, work };
 }
 
-describe("Gearset (seeds 000)", () => {
-  it("the minimal policy allows exactly its actions on its repository, and git", async () => {
-    const minimal = {
-      Version: "2012-10-17",
-      Statement: [
-        {
-          Effect: "Allow",
-          Action: ["codecommit:GetRepository", "codecommit:ListRepositories", "codecommit:GetCommit", "codecommit:GetBranch", "codecommit:GitPull", "codecommit:GitPush", "codecommit:ListBranches"],
-          Resource: [arnOf("gearset")],
-        },
-      ],
-    };
-    const creds = await userWith(server.url, "gearset-min", { inline: minimal });
-    expect(await cli(creds, ["codecommit", "get-repository", "--repository-name", "gearset"])).toBeUndefined();
-    expect(await cli(creds, ["codecommit", "get-branch", "--repository-name", "gearset", "--branch-name", "main"])).toBeUndefined();
-    expect(await cli(creds, ["codecommit", "list-branches", "--repository-name", "gearset"])).toBeUndefined();
-    const tip = (await call(server.url, "sdk", "GetBranch", { repositoryName: "gearset", branchName: "main" })).out.branch.commitId;
-    expect(await cli(creds, ["codecommit", "get-commit", "--repository-name", "gearset", "--commit-id", tip])).toBeUndefined();
-    expect(await cli(creds, ["codecommit", "get-file", "--repository-name", "gearset", "--file-path", "README.md"])).toBe("AccessDeniedException");
-    expect((await canClone(creds, "gearset")).ok).toBe(true);
-    expect((await pushCommit(creds, "gearset", ["HEAD:refs/heads/gearset-work"])).ok).toBe(true);
-
-    // everything else is refused, with AWS's wording
-    const r = await aws(server.url, ["codecommit", "get-repository", "--repository-name", "other"], { creds });
-    expect(cliErrorCode(r)).toBe("AccessDeniedException");
-    expect(r.stderr).toContain(
-      `User: arn:aws:iam::${ACCOUNT}:user/gearset-min is not authorized to perform: codecommit:GetRepository on resource: ${arnOf("other")} because no identity-based policy allows the codecommit:GetRepository action`,
-    );
-    expect(await cli(creds, ["codecommit", "delete-repository", "--repository-name", "gearset"])).toBe("AccessDeniedException");
-    expect(await cli(creds, ["codecommit", "create-branch", "--repository-name", "gearset", "--branch-name", "x", "--commit-id", "0".repeat(40)])).toBe(
-      "AccessDeniedException",
-    );
-    expect(await cli(creds, ["codecommit", "update-repository-description", "--repository-name", "gearset", "--repository-description", "x"])).toBe(
-      "AccessDeniedException",
-    );
-    // ListRepositories has no repository resource (it is "*"), so a policy scoped to one
-    // repository does not allow it, in AWS as here
-    expect(await cli(creds, ["codecommit", "list-repositories"])).toBe("AccessDeniedException");
-    expect(await cli(creds, ["iam", "list-users"])).toBe("AccessDenied");
-    const other = await canClone(creds, "other");
-    expect(other.ok).toBe(false);
-    expect(other.stderr).toContain("is not authorized to perform: codecommit:GitPull");
-  });
-
-  it("the broad policy allows its wildcards and nothing more", async () => {
-    const broad = {
-      Version: "2012-10-17",
-      Statement: [
-        {
-          Effect: "Allow",
-          Action: [
-            "codecommit:Merge*", "codecommit:Post*", "codecommit:Update*", "codecommit:Get*", "codecommit:Test*", "codecommit:BatchGet*",
-            "codecommit:GitPull", "codecommit:Create*", "codecommit:Put*", "codecommit:GitPush", "codecommit:DeleteBranch",
-          ],
-          Resource: [arnOf("gearset")],
-        },
-      ],
-    };
-    const creds = await userWith(server.url, "gearset-broad", { inline: broad });
-    const main = (await call(server.url, "sdk", "GetBranch", { repositoryName: "gearset", branchName: "main" })).out.branch.commitId;
-    expect(await cli(creds, ["codecommit", "create-branch", "--repository-name", "gearset", "--branch-name", "broad", "--commit-id", main])).toBeUndefined();
-    expect(await cli(creds, ["codecommit", "delete-branch", "--repository-name", "gearset", "--branch-name", "broad"])).toBeUndefined();
-    expect(await cli(creds, ["codecommit", "update-repository-description", "--repository-name", "gearset", "--repository-description", "by gearset"])).toBeUndefined();
-    expect(await cli(creds, ["codecommit", "batch-get-repositories", "--repository-names", "gearset"])).toBeUndefined();
-    expect(await cli(creds, ["codecommit", "delete-repository", "--repository-name", "gearset"])).toBe("AccessDeniedException");
-    expect(await cli(creds, ["codecommit", "tag-resource", "--resource-arn", arnOf("gearset"), "--tags", "a=b"])).toBe("AccessDeniedException");
-    expect(await cli(creds, ["codecommit", "list-branches", "--repository-name", "gearset"])).toBe("AccessDeniedException");
-    expect(await cli(creds, ["codecommit", "get-repository", "--repository-name", "other"])).toBe("AccessDeniedException");
-    expect((await pushCommit(creds, "gearset", ["HEAD:refs/heads/broad-push"])).ok).toBe(true);
-  });
-});
-
-describe("Git Integration for Jira (seeds 001) with the AWS managed policies", () => {
-  it("AWSCodeCommitReadOnly lists, reads and clones, but cannot push or create branches", async () => {
-    const creds = await userWith(server.url, "jira-reader", { managed: [managed("AWSCodeCommitReadOnly")] });
-    expect(await cli(creds, ["codecommit", "list-repositories"])).toBeUndefined();
-    expect(await cli(creds, ["codecommit", "batch-get-repositories", "--repository-names", "jira", "other"])).toBeUndefined();
-    expect(await cli(creds, ["codecommit", "get-repository", "--repository-name", "jira"])).toBeUndefined();
-    expect((await canClone(creds, "jira")).ok).toBe(true);
-    const push = await pushCommit(creds, "jira", ["HEAD:refs/heads/reader"]);
-    expect(push.ok).toBe(false);
-    expect(push.stderr).toContain("is not authorized to perform: codecommit:GitPush");
-    const main = (await call(server.url, "sdk", "GetBranch", { repositoryName: "jira", branchName: "main" })).out.branch.commitId;
-    expect(await cli(creds, ["codecommit", "create-branch", "--repository-name", "jira", "--branch-name", "r", "--commit-id", main])).toBe("AccessDeniedException");
-  });
-
-  it("AWSCodeCommitPowerUser pushes and creates branches, but cannot delete repositories", async () => {
-    const creds = await userWith(server.url, "jira-power", { managed: [managed("AWSCodeCommitPowerUser")] });
-    expect((await pushCommit(creds, "jira", ["HEAD:refs/heads/power"])).ok).toBe(true);
-    const main = (await call(server.url, "sdk", "GetBranch", { repositoryName: "jira", branchName: "main" })).out.branch.commitId;
-    expect(await cli(creds, ["codecommit", "create-branch", "--repository-name", "jira", "--branch-name", "jira-made", "--commit-id", main])).toBeUndefined();
-    expect(await cli(creds, ["codecommit", "delete-branch", "--repository-name", "jira", "--branch-name", "jira-made"])).toBeUndefined();
-    expect(await cli(creds, ["codecommit", "delete-repository", "--repository-name", "jira"])).toBe("AccessDeniedException");
-    // its IAM statements: its own SSH keys and Git credentials, nobody else's
-    expect(await cli(creds, ["iam", "list-ssh-public-keys", "--user-name", "jira-power"])).toBeUndefined();
-    expect(await cli(creds, ["iam", "list-ssh-public-keys", "--user-name", "jira-reader"])).toBe("AccessDenied");
-  });
-});
+// The seed journeys (Gearset, Jira) are in seed-journeys.test.ts.
 
 describe("branch protection (codecommit-wire.md §6)", () => {
   const denyMain = {
@@ -161,8 +64,10 @@ describe("branch protection (codecommit-wire.md §6)", () => {
     Statement: [
       {
         Effect: "Deny",
+        // AWS's example (codecommit-wire.md §6), and the two other branch-changing calls served
         Action: [
-          "codecommit:GitPush", "codecommit:DeleteBranch", "codecommit:PutFile", "codecommit:MergeBranchesByFastForward",
+          "codecommit:GitPush", "codecommit:DeleteBranch", "codecommit:PutFile", "codecommit:CreateCommit", "codecommit:DeleteFile",
+          "codecommit:MergeBranchesByFastForward",
           "codecommit:MergeBranchesBySquash", "codecommit:MergeBranchesByThreeWay", "codecommit:MergePullRequestByFastForward",
           "codecommit:MergePullRequestBySquash", "codecommit:MergePullRequestByThreeWay",
         ],
@@ -208,13 +113,43 @@ describe("branch protection (codecommit-wire.md §6)", () => {
     expect(put.message).toContain("codecommit:PutFile on resource: " + arnOf("protected") + " with an explicit deny");
     const featureTip = (await call(server.url, "sdk", "GetBranch", { repositoryName: "protected", branchName: "feature" })).out.branch.commitId;
     expect((await putFile(dev, "feature", featureTip)).error).toBeUndefined();
+    // CreateCommit and DeleteFile on main are refused the same way, and work on other branches
+    const createCommit = (creds: Creds, branch: string, parent: string) =>
+      call(server.url, "sdk", "CreateCommit", {
+        repositoryName: "protected",
+        branchName: branch,
+        parentCommitId: parent,
+        putFiles: [{ filePath: `commit-${branch}-${Date.now()}.txt`, fileContent: Buffer.from("commit\n") }],
+      }, creds);
+    const deleteFile = (creds: Creds, branch: string, parent: string, filePath: string) =>
+      call(server.url, "sdk", "DeleteFile", { repositoryName: "protected", branchName: branch, parentCommitId: parent, filePath }, creds);
+    const tipOf = async (branch: string) => (await call(server.url, "sdk", "GetBranch", { repositoryName: "protected", branchName: branch })).out.branch.commitId;
+    for (const refused of [await createCommit(dev, "main", before), await deleteFile(dev, "main", before, "README.md")]) {
+      expect(refused.error).toBe("AccessDeniedException");
+      expect(refused.message).toContain("with an explicit deny in an identity-based policy");
+    }
+    expect((await createCommit(dev, "feature", await tipOf("feature"))).error).toBeUndefined();
+    expect((await deleteFile(dev, "feature", await tipOf("feature"), "README.md")).error).toBeUndefined();
+    // DeleteBranch main is refused through the API, and deleting main over HTTPS git too
+    const delMain = await aws(server.url, ["codecommit", "delete-branch", "--repository-name", "protected", "--branch-name", "main"], { creds: dev });
+    expect(cliErrorCode(delMain)).toBe("AccessDeniedException");
+    expect(delMain.stderr).toContain("codecommit:DeleteBranch on resource: " + arnOf("protected") + " with an explicit deny");
+    const gitDelete = await git(["push", `${server.url}/v1/repos/protected`, ":refs/heads/main"], { cwd: denied.work, env: gitHome(dev) });
+    expect(gitDelete.code).not.toBe(0);
+    expect(gitDelete.stderr).toContain("[remote rejected] main");
+    expect(await tipOf("main")).toBe(before);
     // and DeleteBranch of other branches is not refused
     expect(await cli(dev, ["codecommit", "delete-branch", "--repository-name", "protected", "--branch-name", "feature"])).toBeUndefined();
 
+    // the release managers may change main, by git and by each API call
     expect((await pushCommit(lead, "protected", ["HEAD:refs/heads/main"])).ok).toBe(true);
-    const after = (await call(server.url, "sdk", "GetBranch", { repositoryName: "protected", branchName: "main" })).out.branch.commitId;
+    const after = await tipOf("main");
     expect(after).not.toBe(before);
     expect((await putFile(lead, "main", after)).error).toBeUndefined();
+    expect((await createCommit(lead, "main", await tipOf("main"))).error).toBeUndefined();
+    expect((await deleteFile(lead, "main", await tipOf("main"), "README.md")).error).toBeUndefined();
+    // (main is the default branch: DeleteBranch gets past the policy and is refused for that)
+    expect((await call(server.url, "sdk", "DeleteBranch", { repositoryName: "protected", branchName: "main" }, lead)).error).toBe("DefaultBranchCannotBeDeletedException");
   });
 });
 

@@ -1,4 +1,11 @@
-import { AttachRolePolicyCommand, CreateRoleCommand, PutRolePolicyCommand } from "@aws-sdk/client-iam";
+import {
+  AttachRolePolicyCommand,
+  CreateRoleCommand,
+  DeleteRoleCommand,
+  DeleteRolePolicyCommand,
+  DetachRolePolicyCommand,
+  PutRolePolicyCommand,
+} from "@aws-sdk/client-iam";
 import { AssumeRoleCommand, GetCallerIdentityCommand, GetSessionTokenCommand, STSClient } from "@aws-sdk/client-sts";
 import Database from "better-sqlite3";
 import path from "node:path";
@@ -173,6 +180,81 @@ print(s.generate_presigned_url("get_caller_identity", ExpiresIn=60, HttpMethod="
     expect(listed.stderr).toContain("explicit deny");
     const c2 = await sts(s1).send(new AssumeRoleCommand({ RoleArn: second.Arn, RoleSessionName: "two" }));
     expect(c2.AssumedRoleUser!.Arn).toBe(`arn:aws:sts::${ACCOUNT}:assumed-role/chained/two`);
+  });
+
+  it("AssumeRole checks a session policy like any identity policy: MalformedPolicyDocument with the reason", async () => {
+    const iam = iamClient(server.url);
+    const trust = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` }, Action: "sts:AssumeRole" }] };
+    const role = (await iam.send(new CreateRoleCommand({ RoleName: "checked", AssumeRolePolicyDocument: JSON.stringify(trust) }))).Role!;
+    const user = await userWith(server.url, "session-policy-user", { inline: { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "sts:AssumeRole", Resource: "*" }] } });
+    const bad = JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "x" }] });
+    const r = await aws(server.url, ["sts", "assume-role", "--role-arn", role.Arn!, "--role-session-name", "bad", "--policy", bad], { creds: user });
+    expect(cliErrorCode(r)).toBe("MalformedPolicyDocument");
+    expect(r.stdout).toBe("");
+    // the reason says what to fix
+    expect(r.stderr).toContain("Policy statement must contain resources.");
+    await expect(sts(user).send(new AssumeRoleCommand({ RoleArn: role.Arn, RoleSessionName: "bad2", Policy: "{not json" }))).rejects.toMatchObject({
+      name: "MalformedPolicyDocumentException",
+    });
+    // a good one is taken
+    const good = JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "codecommit:GetRepository", Resource: "*" }] });
+    expect((await aws(server.url, ["sts", "assume-role", "--role-arn", role.Arn!, "--role-session-name", "good", "--policy", good], { creds: user })).code).toBe(0);
+  });
+
+  it("AWS's revoke-older-sessions policy (aws:TokenIssueTime) cuts off existing role sessions at once, for the API and git; DeleteRole too", async () => {
+    const iam = iamClient(server.url);
+    const trust = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` }, Action: "sts:AssumeRole" }] };
+    const role = (await iam.send(new CreateRoleCommand({ RoleName: "revocable", AssumeRolePolicyDocument: JSON.stringify(trust) }))).Role!;
+    await iam.send(new AttachRolePolicyCommand({ RoleName: "revocable", PolicyArn: managed("AWSCodeCommitReadOnly") }));
+    const user = await userWith(server.url, "revoke-user", { inline: { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "sts:AssumeRole", Resource: "*" }] } });
+    const assume = async (name: string): Promise<Creds> => {
+      const c = (await sts(user).send(new AssumeRoleCommand({ RoleArn: role.Arn, RoleSessionName: name }))).Credentials!;
+      return { accessKeyId: c.AccessKeyId!, secretAccessKey: c.SecretAccessKey!, sessionToken: c.SessionToken! };
+    };
+    const host = new URL(server.url).host;
+    // git-remote-codecommit's form: KEY%TOKEN as the user name
+    const lsRemote = (c: Creds) =>
+      git(["ls-remote", `http://${encodeURIComponent(`${c.accessKeyId}%${c.sessionToken}`)}:${gitPassword(c.secretAccessKey, gitTimestamp(), "us-east-1", host, "/v1/repos/temp")}@${host}/v1/repos/temp`], {
+        env: gitHome(c, { helper: false }),
+      });
+    const old = await assume("before");
+    expect((await aws(server.url, ["codecommit", "list-repositories"], { creds: old })).code).toBe(0);
+    expect((await lsRemote(old)).code).toBe(0);
+
+    // the console's "Revoke active sessions" puts exactly this inline policy on the role
+    const revokedAt = new Date();
+    await iam.send(
+      new PutRolePolicyCommand({
+        RoleName: "revocable",
+        PolicyName: "AWSRevokeOlderSessions",
+        PolicyDocument: JSON.stringify({
+          Version: "2012-10-17",
+          Statement: [{ Effect: "Deny", Action: ["*"], Resource: ["*"], Condition: { DateLessThan: { "aws:TokenIssueTime": revokedAt.toISOString() } } }],
+        }),
+      }),
+    );
+    const api = await aws(server.url, ["codecommit", "list-repositories"], { creds: old });
+    expect(cliErrorCode(api)).toBe("AccessDeniedException");
+    expect(api.stderr).toContain(`arn:aws:sts::${ACCOUNT}:assumed-role/revocable/before is not authorized to perform: codecommit:ListRepositories on resource: * with an explicit deny`);
+    const pull = await lsRemote(old);
+    expect(pull.code).not.toBe(0);
+    expect(pull.stderr).toContain("codecommit:GitPull");
+    expect(pull.stderr).toContain("explicit deny");
+
+    // a session issued after the revocation (token issue times are whole seconds) works
+    await new Promise((r) => setTimeout(r, Math.ceil(revokedAt.getTime() / 1000) * 1000 + 50 - Date.now()));
+    const fresh = await assume("after");
+    expect((await aws(server.url, ["codecommit", "list-repositories"], { creds: fresh })).code).toBe(0);
+    expect((await lsRemote(fresh)).code).toBe(0);
+
+    // and when the role is deleted, its sessions stop at once
+    await iam.send(new DeleteRolePolicyCommand({ RoleName: "revocable", PolicyName: "AWSRevokeOlderSessions" }));
+    await iam.send(new DetachRolePolicyCommand({ RoleName: "revocable", PolicyArn: managed("AWSCodeCommitReadOnly") }));
+    await iam.send(new DeleteRoleCommand({ RoleName: "revocable" }));
+    expect(cliErrorCode(await aws(server.url, ["codecommit", "list-repositories"], { creds: fresh }))).toBe("UnrecognizedClientException");
+    const gone = await lsRemote(fresh);
+    expect(gone.code).not.toBe(0);
+    expect(gone.stderr).toContain("remote: The access key is not valid or not active.");
   });
 
   it("temporary credentials expire when they say", async () => {

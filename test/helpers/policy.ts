@@ -10,6 +10,7 @@ import {
   type PolicyKind,
   type PrincipalInfo,
   type RequestPrincipal,
+  RequestContext,
 } from "../../src/domain/iam/policy/index.js";
 
 export const ACCOUNT = "123456789012";
@@ -46,7 +47,7 @@ export interface Ask {
   context?: ContextInput;
   who?: PrincipalInfo;
   /** replace the whole context (no global keys) */
-  rawContext?: ContextInput;
+  rawContext?: ContextInput | RequestContext;
   boundary?: unknown[];
   resourcePolicies?: unknown[];
   resourceMustAllow?: boolean;

@@ -54,8 +54,35 @@ describe("the request context", () => {
     expect(roleArnOf("arn:aws-cn:sts::1:assumed-role/R/S")).toBe("arn:aws-cn:iam::1:role/R");
   });
 
+  it("leaves out request facts it is not given, instead of making them up (the simulator's case)", () => {
+    const ctx = buildRequestContext({ ...session, userId: undefined }, { time: null, region: "us-east-1" });
+    for (const key of ["aws:SourceIp", "aws:SecureTransport", "aws:CurrentTime", "aws:EpochTime", "aws:userid", "aws:TokenIssueTime"]) {
+      expect(ctx.get(key), key).toBeUndefined();
+    }
+    expect(ctx.get("aws:PrincipalType")).toBe("AssumedRole");
+    // and the same principal with facts and a token issue time has them all
+    const full = buildRequestContext({ ...session, tokenIssueTime: new Date("2024-05-01T11:00:00.5Z") }, facts);
+    expect(full.get("aws:TokenIssueTime")).toBe("2024-05-01T11:00:00Z");
+    expect(full.get("aws:SecureTransport")).toBe("true");
+  });
+
+  it("records the keys an evaluation looked for and did not find", () => {
+    const misses = new Set<string>();
+    const ctx = buildRequestContext(alice, { time: null }).recordingMisses(misses);
+    const policy = {
+      Version: "2012-10-17",
+      Statement: [{ Effect: "Allow", Action: "*", Resource: "arn:aws:iam::*:user/${aws:username}", Condition: { Bool: { "aws:SecureTransport": "true" } } }],
+    };
+    expect(decide([policy], { action: "iam:GetUser", resource: alice.arn, rawContext: ctx }).decision).toBe("ImplicitDeny");
+    expect([...misses]).toEqual(["aws:securetransport"]);
+    const given = new Set<string>();
+    const withEntry = buildRequestContext(alice, { time: null }, { "aws:SecureTransport": "true" }).recordingMisses(given);
+    expect(decide([policy], { action: "iam:GetUser", resource: alice.arn, rawContext: withEntry }).decision).toBe("Allow");
+    expect([...given]).toEqual([]);
+  });
+
   it("accepts the Principal the rest of the server already uses", () => {
-    const p: Principal = { kind: "user", arn: alice.arn, userId: alice.userId, accountId: ACCOUNT, userName: "alice", accessKeyId: "AKIA" };
+    const p: Principal = { kind: "user", arn: alice.arn, userId: alice.userId!, accountId: ACCOUNT, userName: "alice", accessKeyId: "AKIA" };
     expect(buildRequestContext(p, facts).get("aws:username")).toBe("alice");
   });
 

@@ -74,6 +74,13 @@ export async function deleteAccessKey(deps: IamDeps, userName: string, keyInput:
   deps.changed();
 }
 
+/** The user an access key belongs to (GetAccessKeyLastUsed is authorized on that user). */
+export async function accessKeyOwner(deps: IamDeps, accessKeyId: unknown): Promise<string | undefined> {
+  if (typeof accessKeyId !== "string" || !accessKeyId) return undefined;
+  const row = await deps.db.selectFrom("access_keys").select("user_name").where("id", "=", accessKeyId).executeTakeFirst();
+  return row?.user_name;
+}
+
 /** When and where a key was last used (any user's key: AWS does not require the user name). */
 export async function accessKeyLastUsed(deps: IamDeps, keyInput: unknown) {
   const id = v.accessKeyId(keyInput);

@@ -13,6 +13,7 @@ import {
   type EvaluationResult,
   type NamedPolicy,
   type PolicySet,
+  type RequestFacts,
 } from "./policy/index.js";
 import { defaultDocument } from "./policies.js";
 
@@ -25,8 +26,6 @@ export interface PrincipalPolicies {
   tags: Record<string, string>;
   /** whether any policy mentions aws:ResourceTag (then requests look up resource tags) */
   usesResourceTags: boolean;
-  /** inline policy name → the kind of entity it belongs to (for the simulator's SourcePolicyType) */
-  inlineSources: Map<string, EntityType>;
 }
 
 export interface AccessRequest {
@@ -73,8 +72,8 @@ export class AccessControl {
     return doc === undefined ? undefined : { name: arn.slice(arn.lastIndexOf("/") + 1), arn, policy: this.compile(doc) };
   }
 
-  /** Inline and attached policies of one user, group or role. */
-  async entityPolicies(type: EntityType, name: string, inlineSources?: Map<string, EntityType>): Promise<NamedPolicy[]> {
+  /** Inline and attached policies of one user, group or role (each marked with whose it is). */
+  async entityPolicies(type: EntityType, name: string): Promise<NamedPolicy[]> {
     const out: NamedPolicy[] = [];
     const inline = await this.deps.db
       .selectFrom("iam_inline_policies")
@@ -82,10 +81,7 @@ export class AccessControl {
       .where("entity_type", "=", type)
       .where("entity_name", "=", name)
       .execute();
-    for (const p of inline) {
-      out.push({ name: p.policy_name, policy: this.compile(p.document) });
-      if (!inlineSources?.has(p.policy_name)) inlineSources?.set(p.policy_name, type);
-    }
+    for (const p of inline) out.push({ name: p.policy_name, origin: type, policy: this.compile(p.document) });
     const attached = await this.deps.db
       .selectFrom("iam_attachments")
       .select("policy_arn")
@@ -94,7 +90,7 @@ export class AccessControl {
       .execute();
     for (const a of attached) {
       const m = await this.managed(a.policy_arn);
-      if (m) out.push(m);
+      if (m) out.push({ ...m, origin: type });
     }
     return out;
   }
@@ -112,13 +108,12 @@ export class AccessControl {
 
   /** A user's policies with their groups', or a role's (for users, roles and the simulator). */
   async policiesOfEntity(type: EntityType, name: string, sessionPolicy?: string | null): Promise<PrincipalPolicies> {
-    const inlineSources = new Map<string, EntityType>();
-    const identity = await this.entityPolicies(type, name, inlineSources);
+    const identity = await this.entityPolicies(type, name);
     let boundary: NamedPolicy[] | undefined;
     let tags: Record<string, string> = {};
     if (type === "user") {
       const groups = await this.deps.db.selectFrom("iam_group_members").select("group_name").where("user_name", "=", name).execute();
-      for (const g of groups) identity.push(...(await this.entityPolicies("group", g.group_name, inlineSources)));
+      for (const g of groups) identity.push(...(await this.entityPolicies("group", g.group_name)));
       const u = await this.deps.db.selectFrom("iam_users").select("permissions_boundary").where("name", "=", name).executeTakeFirst();
       boundary = await this.boundary(u?.permissions_boundary);
       tags = await this.tagsOf("user", name);
@@ -134,7 +129,6 @@ export class AccessControl {
       session,
       tags,
       usesResourceTags: all.some((p) => (this.source.get(p.policy) ?? "").toLowerCase().includes("aws:resourcetag")),
-      inlineSources,
     };
   }
 
@@ -162,20 +156,34 @@ export class AccessControl {
 
   /**
    * Evaluates with an already loaded policy set (the simulator's entry point as well).
-   * `resourcePolicy`: a policy of the resource itself (a role's trust policy) that must allow.
+   * `facts`: what the request tells (a Caller has them all; the simulator only those its context
+   * entries give). `resourcePolicy`: a policy of the resource itself (a role's trust policy) that
+   * must allow. `missing`, when given, collects (lower-cased) the keys the decision looked for
+   * and did not find.
    */
   decideWith(
     policies: PrincipalPolicies,
     principal: Principal,
     request: AccessRequest,
-    facts: { sourceIp: string; secureTransport: boolean; time?: Date },
+    facts: Pick<RequestFacts, "sourceIp" | "secureTransport" | "time">,
     resourcePolicy?: NamedPolicy,
+    missing?: Set<string>,
   ): EvaluationResult & { message?: string } {
-    const context = buildRequestContext(
-      { kind: principal.kind, arn: principal.arn, roleArn: principal.roleArn, userId: principal.userId, accountId: principal.accountId, userName: principal.userName, tags: policies.tags },
+    const built = buildRequestContext(
+      {
+        kind: principal.kind,
+        arn: principal.arn,
+        roleArn: principal.roleArn,
+        userId: principal.userId || undefined,
+        accountId: principal.accountId,
+        userName: principal.userName,
+        tags: policies.tags,
+        tokenIssueTime: principal.tokenIssueTime,
+      },
       { sourceIp: facts.sourceIp, secureTransport: facts.secureTransport, time: facts.time, region: this.deps.region },
       request.keys ?? {},
     );
+    const context = missing ? built.recordingMisses(missing) : built;
     const req = {
       action: request.action,
       resource: request.resource,

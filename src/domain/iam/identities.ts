@@ -126,6 +126,7 @@ export class IdentityStore {
           roleArn: role.arn,
           sessionName: s.session_name ?? undefined,
           temporary: true,
+          tokenIssueTime: new Date(s.created_at),
         },
       };
     }
@@ -133,7 +134,16 @@ export class IdentityStore {
     if (!user) return null;
     return {
       ...base,
-      principal: { kind: "user", arn: user.arn, userId: user.id, userName: user.name, accountId: this.accountId, accessKeyId, temporary: true },
+      principal: {
+        kind: "user",
+        arn: user.arn,
+        userId: user.id,
+        userName: user.name,
+        accountId: this.accountId,
+        accessKeyId,
+        temporary: true,
+        tokenIssueTime: new Date(s.created_at),
+      },
     };
   }
 

@@ -337,27 +337,54 @@ export async function listAttached(
   return paginate(out, input.marker, input.maxItems, (x) => `${x.name}\u0000${x.arn}`);
 }
 
-export async function entitiesForPolicy(deps: IamDeps, arnInput: unknown, filter?: unknown) {
-  const arn = v.arn(arnInput);
+export interface PolicyEntity {
+  type: "Group" | "User" | "Role";
+  name: string;
+  id: string;
+}
+
+const ENTITY_TYPES = ["User", "Role", "Group", "LocalManagedPolicy", "AWSManagedPolicy"];
+const USAGES = ["PermissionsPolicy", "PermissionsBoundary"];
+
+/**
+ * ListEntitiesForPolicy: the groups, users and roles a policy is attached to (usage
+ * PermissionsPolicy) or is the permissions boundary of (PermissionsBoundary); both without a
+ * usage filter. Filtered by entity type and path prefix, and paged (groups, then users, then
+ * roles, each by name).
+ */
+export async function entitiesForPolicy(
+  deps: IamDeps,
+  input: { arn: unknown; entityFilter?: unknown; pathPrefix?: unknown; usage?: unknown; marker?: string; maxItems?: number },
+): Promise<Page<PolicyEntity>> {
+  const arn = v.arn(input.arn);
+  const filter = v.optional(input.entityFilter, (x, m) => v.enumValue(x, m, ENTITY_TYPES), "entityFilter");
+  const usage = v.optional(input.usage, (x, m) => v.enumValue(x, m, USAGES), "policyUsageFilter");
+  const prefix = v.pathPrefix(input.pathPrefix);
   if (!(await findPolicy(deps, arn))) throw v.noSuchEntity(`Policy ${arn} was not found.`);
-  const rows = await deps.db.selectFrom("iam_attachments").select(["entity_type", "entity_name"]).where("policy_arn", "=", arn).orderBy("entity_name").execute();
-  const want = (t: string) => filter === undefined || filter === "" || filter === t;
-  const users: Array<{ name: string; id: string }> = [];
-  const groups: Array<{ name: string; id: string }> = [];
-  const roles: Array<{ name: string; id: string }> = [];
-  for (const r of rows) {
-    if (r.entity_type === "user" && want("User")) {
-      const u = await deps.db.selectFrom("iam_users").select(["name", "id"]).where("name", "=", r.entity_name).executeTakeFirst();
-      if (u) users.push(u);
-    } else if (r.entity_type === "group" && want("Group")) {
-      const g = await deps.db.selectFrom("iam_groups").select(["name", "id"]).where("name", "=", r.entity_name).executeTakeFirst();
-      if (g) groups.push(g);
-    } else if (r.entity_type === "role" && want("Role")) {
-      const x = await deps.db.selectFrom("iam_roles").select(["name", "id"]).where("name", "=", r.entity_name).executeTakeFirst();
-      if (x) roles.push(x);
+  const want = (t: PolicyEntity["type"]) => filter === undefined || filter === t;
+  const rows: Array<{ type: PolicyEntity["type"]; name: string; id: string; path: string }> = [];
+  if (usage !== "PermissionsBoundary") {
+    const attached = await deps.db.selectFrom("iam_attachments").select(["entity_type", "entity_name"]).where("policy_arn", "=", arn).execute();
+    for (const a of attached) {
+      const table = a.entity_type === "user" ? "iam_users" : a.entity_type === "group" ? "iam_groups" : "iam_roles";
+      const e = await deps.db.selectFrom(table).select(["name", "id", "path"]).where("name", "=", a.entity_name).executeTakeFirst();
+      const type = a.entity_type === "user" ? "User" : a.entity_type === "group" ? "Group" : "Role";
+      if (e) rows.push({ type, ...e });
     }
   }
-  return { users, groups, roles };
+  if (usage !== "PermissionsPolicy") {
+    for (const [table, type] of [["iam_users", "User"], ["iam_roles", "Role"]] as const) {
+      const bounded = await deps.db.selectFrom(table).select(["name", "id", "path"]).where("permissions_boundary", "=", arn).execute();
+      for (const e of bounded) if (!rows.some((r) => r.type === type && r.name === e.name)) rows.push({ type, ...e });
+    }
+  }
+  const order = { Group: "0", User: "1", Role: "2" };
+  const keyOf = (e: PolicyEntity) => `${order[e.type]}\u0000${e.name}`;
+  const entities = rows
+    .filter((e) => want(e.type) && e.path.startsWith(prefix))
+    .map(({ type, name, id }) => ({ type, name, id }))
+    .sort((x, y) => (keyOf(x) < keyOf(y) ? -1 : keyOf(x) > keyOf(y) ? 1 : 0));
+  return paginate(entities, input.marker, input.maxItems, keyOf);
 }
 
 export async function tagPolicy(deps: IamDeps, arnInput: unknown, tags: Array<{ Key?: unknown; Value?: unknown }> | undefined): Promise<void> {

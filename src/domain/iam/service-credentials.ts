@@ -1,9 +1,12 @@
 import crypto from "node:crypto";
+import { ServiceError } from "../../errors.js";
 import { iamId } from "../../secrets/crypto.js";
 import { hashPassword, verifyPassword } from "../../secrets/passwords.js";
+import { isUniqueViolation } from "../../store/db.js";
 import type { ServiceCredentialsTable } from "../../store/schema.js";
 import type { IamDeps } from "./deps.js";
 import { paginate, type Page } from "./paging.js";
+import { freeServiceUserName, lockServiceUserNames } from "./service-user-names.js";
 import { requireUser } from "./users.js";
 import * as v from "./validate.js";
 
@@ -45,32 +48,39 @@ export async function createServiceCredential(deps: IamDeps, userInput: unknown,
   if (!SUPPORTED_SERVICES.includes(serviceName)) {
     throw v.noSuchEntity(`No such service ${serviceName} is supported for Service Specific Credentials`);
   }
-  const existing = await deps.db
-    .selectFrom("service_credentials")
-    .select("service_user_name")
-    .where("user_name", "=", user.name)
-    .where("service_name", "=", serviceName)
-    .execute();
-  if (existing.length >= MAX_PER_SERVICE) {
-    throw v.limitExceeded(`Cannot exceed quota for ServiceSpecificCredentialsPerUserPerService: ${MAX_PER_SERVICE}`);
-  }
-  // jane-at-123456789012, and for a second credential jane+1-at-123456789012
-  const taken = new Set(existing.map((e) => e.service_user_name));
-  let serviceUserName = `${user.name}-at-${deps.accountId}`;
-  for (let i = 1; taken.has(serviceUserName); i++) serviceUserName = `${user.name}+${i}-at-${deps.accountId}`;
   const password = newPassword();
-  const row: ServiceCredentialsTable = {
-    id: iamId("ACCA", 21),
-    user_name: user.name,
-    service_name: serviceName,
-    service_user_name: serviceUserName,
-    password_hash: await hashPassword(password),
-    status: "Active",
-    created_at: Date.now(),
-  };
-  await deps.db.insertInto("service_credentials").values(row).execute();
-  deps.changed();
-  return toCredential(row, password);
+  const password_hash = await hashPassword(password); // slow on purpose: outside the transaction
+  // The quota and the name are decided under the names lock, in the transaction that inserts,
+  // so concurrent creates neither exceed the quota nor pick one name twice.
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const row = await deps.db.transaction().execute(async (trx) => {
+        await lockServiceUserNames(trx, deps.engine);
+        const existing = await trx.selectFrom("service_credentials").select("id").where("user_name", "=", user.name).where("service_name", "=", serviceName).execute();
+        if (existing.length >= MAX_PER_SERVICE) {
+          throw v.limitExceeded(`Cannot exceed quota for ServiceSpecificCredentialsPerUserPerService: ${MAX_PER_SERVICE}`);
+        }
+        const row: ServiceCredentialsTable = {
+          id: iamId("ACCA", 21),
+          user_name: user.name,
+          service_name: serviceName,
+          service_user_name: await freeServiceUserName(trx, user.name, deps.accountId),
+          password_hash,
+          status: "Active",
+          created_at: Date.now(),
+        };
+        await trx.insertInto("service_credentials").values(row).execute();
+        return row;
+      });
+      deps.changed();
+      return toCredential(row, password);
+    } catch (e) {
+      // a writer that got past the lock anyway (another engine's process before migration…):
+      // choose again rather than answer a 500; after a few tries, say it was concurrent
+      if (!isUniqueViolation(e)) throw e;
+      if (attempt >= 3) throw new ServiceError("ConcurrentModification", "Another request changed this user's credentials at the same time; try again.", { status: 409 });
+    }
+  }
 }
 
 export async function listServiceCredentials(deps: IamDeps, userName: string, serviceName?: unknown): Promise<Page<ServiceCredential>> {

@@ -6,6 +6,7 @@ import type { AccessControl } from "./access.js";
 import type { IamDeps } from "./deps.js";
 import type { AccessKeyLookup } from "./identities.js";
 import { parsePolicy } from "./policy/index.js";
+import { checkPolicyDocument } from "./policy-documents.js";
 import { requireRole } from "./roles.js";
 import * as v from "./validate.js";
 
@@ -107,6 +108,9 @@ export async function assumeRole(
     );
   }
   const policy = input.policy === undefined || input.policy === "" ? null : v.policyDocument(input.policy, "policy");
+  // a session policy is checked like any identity policy before it is stored, so a bad one is
+  // refused here (MalformedPolicyDocument, with the reason) and never reaches a later request
+  if (policy !== null) checkPolicyDocument(policy, "identity");
   const role = await roleByArn(deps, roleArn);
   const trust = { name: "trust policy", policy: parsePolicy(role.trust_policy, { kind: "trust" }) };
   const decision = access.decideWith(await access.policiesOf(caller.principal), caller.principal, { action: "sts:AssumeRole", resource: role.arn }, caller, trust);

@@ -4,6 +4,7 @@ import { ServiceError } from "../../errors.js";
 import { iamId } from "../../secrets/crypto.js";
 import type { SshPublicKeysTable } from "../../store/schema.js";
 import type { IamDeps } from "./deps.js";
+import { pemToSshLine } from "./ssh-pem.js";
 import { paginate, type Page } from "./paging.js";
 import { requireUser } from "./users.js";
 import * as v from "./validate.js";
@@ -31,23 +32,21 @@ export interface ParsedSshKey {
 }
 
 /**
- * Parses an OpenSSH public key line or a PEM (SPKI) public key. AWS takes RSA keys of at least
+ * Parses an OpenSSH public key line or a PEM public key (SPKI or PKCS#1, as AWS takes them). AWS takes RSA keys of at least
  * 2048 bits; ed25519 and ECDSA keys are accepted too, which AWS does not.
  */
 export function parseSshPublicKey(body: string): ParsedSshKey {
-  let parsed: ReturnType<typeof ssh2.utils.parseKey>;
-  const text = body.trim();
+  let text = body.trim();
   if (text.startsWith("-----BEGIN")) {
-    let key: crypto.KeyObject;
-    try {
-      key = crypto.createPublicKey(text);
-    } catch {
-      throw new ServiceError("UnrecognizedPublicKeyEncoding", "The public key encoding format is unsupported or unrecognized.");
+    // Node would happily derive the public half of a pasted private key: refuse it instead
+    if (/-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/.test(text)) {
+      throw new ServiceError("InvalidPublicKey", "The public key is a private key; upload the public half only.");
     }
-    parsed = ssh2.utils.parseKey(key.export({ format: "pem", type: "spki" }) as string);
-  } else {
-    parsed = ssh2.utils.parseKey(text);
+    const line = pemToSshLine(text);
+    if (!line) throw new ServiceError("UnrecognizedPublicKeyEncoding", "The public key encoding format is unsupported or unrecognized.");
+    text = line;
   }
+  const parsed = ssh2.utils.parseKey(text);
   if (parsed instanceof Error || Array.isArray(parsed)) {
     throw new ServiceError("UnrecognizedPublicKeyEncoding", "The public key encoding format is unsupported or unrecognized.");
   }

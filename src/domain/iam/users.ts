@@ -8,6 +8,7 @@ import type { IamDeps, Tag } from "./deps.js";
 import { paginate, type Page } from "./paging.js";
 import { addTags, addTagsIn, dropTags, listTags, removeTags, renameTagged, validateTags } from "./tags.js";
 import { refuseWhilePoliciesRemain } from "./entity-policies.js";
+import { renameServiceUserNames } from "./service-user-names.js";
 import * as v from "./validate.js";
 
 export interface User {
@@ -120,6 +121,8 @@ export async function updateUser(deps: IamDeps, input: { name: unknown; newName?
       }
       await trx.updateTable("sts_sessions").set({ entity_name: finalName }).where("kind", "=", "session").where("entity_name", "=", row.name).execute();
       await renameTagged(trx, "user", row.name, finalName);
+      // HTTPS Git user names are made of the user name: they follow it (the old ones stop)
+      await renameServiceUserNames(trx, deps.engine, finalName, deps.accountId);
     }
   });
   deps.changed();

@@ -53,10 +53,15 @@ export function pathPrefix(v: unknown, member = "pathPrefix"): string {
   return check(required(v, member), member, 1, 512, /^\/[\u0021-\u007F]*$/, "\\u002F[\\u0021-\\u007F]*");
 }
 
-export function status(v: unknown, member = "status", allowed = ["Active", "Inactive"]): string {
+/** A member that must be one of the model's enum values. */
+export function enumValue(v: unknown, member: string, allowed: readonly string[]): string {
   const s = required(v, member);
   if (!allowed.includes(s)) throw violation(member, s, `Member must satisfy enum value set: [${allowed.join(", ")}]`);
   return s;
+}
+
+export function status(v: unknown, member = "status", allowed = ["Active", "Inactive"]): string {
+  return enumValue(v, member, allowed);
 }
 
 export function policyDocument(v: unknown, member = "policyDocument"): string {

@@ -1,5 +1,6 @@
 import type { Caller } from "../../../domain/context.js";
 import type { AccessControl } from "../../../domain/iam/access.js";
+import { accessKeyOwner } from "../../../domain/iam/access-keys.js";
 import type { IamDeps } from "../../../domain/iam/deps.js";
 import { findGroup } from "../../../domain/iam/groups.js";
 import { findRole } from "../../../domain/iam/roles.js";
@@ -19,7 +20,7 @@ export function iamAccessDenied(message: string): ServiceError {
   return new ServiceError("AccessDenied", message, { status: 403 });
 }
 
-type Kind = "user" | "callerUser" | "group" | "role" | "policy" | "any";
+type Kind = "user" | "callerUser" | "keyOwner" | "group" | "role" | "policy" | "any";
 
 /** Which resource each IAM operation acts on (the Service Authorization Reference's resource types). */
 const RESOURCE_OF: Record<string, Kind> = {
@@ -28,7 +29,7 @@ const RESOURCE_OF: Record<string, Kind> = {
   CreateGroup: "group", GetGroup: "group", ListGroups: "any", ListGroupsForUser: "user", UpdateGroup: "group",
   DeleteGroup: "group", AddUserToGroup: "group", RemoveUserFromGroup: "group",
   CreateAccessKey: "callerUser", ListAccessKeys: "callerUser", UpdateAccessKey: "callerUser", DeleteAccessKey: "callerUser",
-  GetAccessKeyLastUsed: "any",
+  GetAccessKeyLastUsed: "keyOwner",
   PutUserPolicy: "user", GetUserPolicy: "user", ListUserPolicies: "user", DeleteUserPolicy: "user",
   PutGroupPolicy: "group", GetGroupPolicy: "group", ListGroupPolicies: "group", DeleteGroupPolicy: "group",
   PutRolePolicy: "role", GetRolePolicy: "role", ListRolePolicies: "role", DeleteRolePolicy: "role",
@@ -56,6 +57,11 @@ export function iamAuthz(deps: IamDeps): AuthzTable {
         return op === "SimulatePrincipalPolicy" ? str(i.PolicySourceArn) || "*" : "*";
       case "callerUser":
         return userArn(userOrCaller(i.UserName, c.principal));
+      case "keyOwner": {
+        // the key's user, as AWS has it; an unknown key needs iam:GetAccessKeyLastUsed on *
+        const owner = await accessKeyOwner(deps, i.AccessKeyId);
+        return owner ? userArn(owner) : "*";
+      }
       case "user":
         return op === "CreateUser" ? deps.arn("user", str(i.Path) || "/", str(i.UserName)) : userArn(str(i.UserName));
       case "group": {

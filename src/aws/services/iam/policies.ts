@@ -100,12 +100,19 @@ export function policyOperations(deps: IamDeps): Record<string, Op> {
       return undefined;
     },
     ListEntitiesForPolicy: async (_c, i) => {
-      const r = await managed.entitiesForPolicy(deps, i.PolicyArn, i.EntityFilter);
+      const page = await managed.entitiesForPolicy(deps, {
+        arn: i.PolicyArn,
+        entityFilter: i.EntityFilter,
+        pathPrefix: i.PathPrefix,
+        usage: i.PolicyUsageFilter,
+        ...pageIn(i),
+      });
+      const of = (type: string) => page.items.filter((e) => e.type === type);
       return {
-        PolicyGroups: r.groups.map((g) => ({ GroupName: g.name, GroupId: g.id })),
-        PolicyUsers: r.users.map((u) => ({ UserName: u.name, UserId: u.id })),
-        PolicyRoles: r.roles.map((x) => ({ RoleName: x.name, RoleId: x.id })),
-        IsTruncated: false,
+        PolicyGroups: of("Group").map((g) => ({ GroupName: g.name, GroupId: g.id })),
+        PolicyUsers: of("User").map((u) => ({ UserName: u.name, UserId: u.id })),
+        PolicyRoles: of("Role").map((x) => ({ RoleName: x.name, RoleId: x.id })),
+        ...pageOut(page),
       };
     },
     TagPolicy: async (_c, i) => {

@@ -1,11 +1,9 @@
 import type { AccessControl, PrincipalPolicies } from "../../../domain/iam/access.js";
 import type { Principal } from "../../../domain/context.js";
 import type { IamDeps } from "../../../domain/iam/deps.js";
-import { requireGroup } from "../../../domain/iam/groups.js";
-import type { ContextValue, NamedPolicy } from "../../../domain/iam/policy/index.js";
+import type { ContextValue, MatchedStatement, NamedPolicy } from "../../../domain/iam/policy/index.js";
 import { parsePolicy } from "../../../domain/iam/policy/index.js";
-import { requireRole } from "../../../domain/iam/roles.js";
-import { requireUser } from "../../../domain/iam/users.js";
+import { callerPrincipal, simulate, simulatedPrincipal, type SimulationResult } from "../../../domain/iam/simulation.js";
 import * as v from "../../../domain/iam/validate.js";
 import { ServiceError } from "../../../errors.js";
 import { asList } from "../../query-protocol.js";
@@ -38,40 +36,55 @@ function extraPolicies(input: unknown, what: string): NamedPolicy[] {
   });
 }
 
+/** SourcePolicyType as AWS names it: whose inline policy, which kind of managed policy, or none. */
+function sourceType(m: MatchedStatement): string {
+  if (m.policyArn) return m.policyArn.startsWith("arn:aws:iam::aws:policy/") ? "aws-managed" : "user-managed";
+  return m.policyOrigin ?? "none";
+}
+
+const statementOut = (m: MatchedStatement) => ({
+  SourcePolicyId: m.policyName,
+  SourcePolicyType: sourceType(m),
+  StartPosition: m.span ? { Line: m.span.start.line, Column: m.span.start.column } : undefined,
+  EndPosition: m.span ? { Line: m.span.end.line, Column: m.span.end.column } : undefined,
+});
+
+const decisionOut = (d: SimulationResult["decision"]) => (d === "Allow" ? "allowed" : d === "ExplicitDeny" ? "explicitDeny" : "implicitDeny");
+
 /**
- * SimulatePrincipalPolicy and SimulateCustomPolicy. They answer with the same evaluation that
- * enforcement uses (AccessControl.decideWith), so the simulator and the server always agree.
+ * SimulatePrincipalPolicy and SimulateCustomPolicy: the wire around the domain's simulate()
+ * (src/domain/iam/simulation.ts), which decides as enforcement does and reports the context
+ * keys it needed and was not given.
  */
 export function simulateOperations(deps: IamDeps, access: AccessControl): Record<string, Op> {
-  const run = (
-    policies: PrincipalPolicies,
-    principal: Principal,
-    i: Record<string, unknown>,
-    sourceTypeOf: (m: { policyName: string; policyArn?: string }) => string,
-  ) => {
+  const run = (who: { principal: Principal; policies: PrincipalPolicies }, i: Record<string, unknown>) => {
     const actions = (asList<string>(i.ActionNames) ?? []).map(String);
     if (!actions.length) throw new ServiceError("ValidationError", "1 validation error detected: Value null at 'actionNames' failed to satisfy constraint: Member must not be null");
     const resources = (asList<string>(i.ResourceArns) ?? []).map(String);
-    const keys = contextKeys(asList<ContextEntryIn>(i.ContextEntries));
-    const results = [];
-    for (const action of actions) {
-      for (const resource of resources.length ? resources : ["*"]) {
-        const r = access.decideWith(policies, principal, { action, resource, keys }, { sourceIp: String(keys["aws:SourceIp"] ?? "127.0.0.1"), secureTransport: true });
-        results.push({
-          EvalActionName: action,
-          EvalResourceName: resource,
-          EvalDecision: r.decision === "Allow" ? "allowed" : r.decision === "ExplicitDeny" ? "explicitDeny" : "implicitDeny",
-          MatchedStatements: r.matchedStatements.map((m) => ({
-            SourcePolicyId: m.policyArn ? m.policyName : m.policyName,
-            SourcePolicyType: sourceTypeOf({ policyName: m.policyName, policyArn: m.policyArn }),
-            StartPosition: m.span ? { Line: m.span.start.line, Column: m.span.start.column } : undefined,
-            EndPosition: m.span ? { Line: m.span.end.line, Column: m.span.end.column } : undefined,
-          })),
-          MissingContextValues: [],
-          PermissionsBoundaryDecisionDetail: policies.set.boundary ? { AllowedByPermissionsBoundary: r.allowedByBoundary ?? false } : undefined,
-        });
-      }
-    }
+    const entries = contextKeys(asList<ContextEntryIn>(i.ContextEntries));
+    const results = simulate(access, who, { actions, resources, entries }).map((r) => {
+      const boundary = r.allowedByBoundary === undefined ? undefined : { AllowedByPermissionsBoundary: r.allowedByBoundary };
+      return {
+        EvalActionName: r.action,
+        EvalResourceName: r.resource,
+        EvalDecision: decisionOut(r.decision),
+        MatchedStatements: r.matchedStatements.map(statementOut),
+        MissingContextValues: r.missingContextValues,
+        // with named resources AWS also answers per resource (and puts missing keys there)
+        ResourceSpecificResults: resources.length
+          ? [
+              {
+                EvalResourceName: r.resource,
+                EvalResourceDecision: decisionOut(r.decision),
+                MatchedStatements: r.matchedStatements.map(statementOut),
+                MissingContextValues: r.missingContextValues,
+                PermissionsBoundaryDecisionDetail: boundary,
+              },
+            ]
+          : undefined,
+        PermissionsBoundaryDecisionDetail: boundary,
+      };
+    });
     const page = pageIn(i);
     const start = page.marker ? Number(Buffer.from(page.marker, "base64url").toString()) : 0;
     const max = page.maxItems ?? 1000;
@@ -80,50 +93,28 @@ export function simulateOperations(deps: IamDeps, access: AccessControl): Record
     return { EvaluationResults: slice, IsTruncated: truncated, Marker: truncated ? Buffer.from(String(start + max)).toString("base64url") : undefined };
   };
 
-  const managedType = (arn?: string) => (arn ? (arn.startsWith("arn:aws:iam::aws:policy/") ? "aws-managed" : "user-managed") : undefined);
-
   return {
     SimulatePrincipalPolicy: async (_c, i) => {
       const source = v.arn(i.PolicySourceArn, "policySourceArn");
-      const m = /^arn:[\w-]+:iam::\d{12}:(user|group|role)\/(?:.*\/)?([\w+=,.@-]+)$/.exec(source);
-      if (!m) throw v.invalidInput(`Invalid ARN ${source}: simulate a user, group or role.`);
-      const kind = m[1] as "user" | "group" | "role";
-      let principal: Principal;
-      let policies: PrincipalPolicies;
-      if (kind === "user") {
-        const u = await requireUser(deps, m[2]!);
-        policies = await access.policiesOfEntity("user", u.name);
-        principal = { kind: "user", arn: u.arn, userId: u.id, userName: u.name, accountId: deps.accountId };
-      } else if (kind === "role") {
-        const r = await requireRole(deps, m[2]!);
-        policies = await access.policiesOfEntity("role", r.name);
-        principal = { kind: "assumed-role", arn: r.arn, userId: r.id, roleName: r.name, roleArn: r.arn, accountId: deps.accountId };
-      } else {
-        const g = await requireGroup(deps, m[2]!);
-        policies = await access.policiesOfEntity("group", g.name);
-        const caller = typeof i.CallerArn === "string" ? i.CallerArn : g.arn;
-        principal = { kind: "user", arn: caller, userId: g.id, accountId: deps.accountId };
-      }
+      const callerArn = typeof i.CallerArn === "string" && i.CallerArn ? i.CallerArn : undefined;
+      const who = await simulatedPrincipal(deps, access, source, callerArn);
       const extra = extraPolicies(i.PolicyInputList, "policyInputList");
       const boundaries = extraPolicies(i.PermissionsBoundaryPolicyInputList, "permissionsBoundaryPolicyInputList");
-      const effective: PrincipalPolicies = {
-        ...policies,
-        set: { ...policies.set, identity: [...policies.set.identity, ...extra], boundary: boundaries.length ? boundaries : policies.set.boundary },
+      const set = who.policies.set;
+      const policies: PrincipalPolicies = {
+        ...who.policies,
+        set: { ...set, identity: [...set.identity, ...extra], boundary: boundaries.length ? boundaries : set.boundary },
       };
-      return run(effective, principal, i, (x) => managedType(x.policyArn) ?? (x.policyName.startsWith("PolicyInputList.") ? "none" : policies.inlineSources.get(x.policyName) ?? kind));
+      return run({ principal: who.principal, policies }, i);
     },
     SimulateCustomPolicy: async (c, i) => {
       const policies = extraPolicies(i.PolicyInputList, "policyInputList");
       if (!policies.length) throw new ServiceError("ValidationError", "1 validation error detected: Value null at 'policyInputList' failed to satisfy constraint: Member must not be null");
       const boundaries = extraPolicies(i.PermissionsBoundaryPolicyInputList, "permissionsBoundaryPolicyInputList");
-      const set: PrincipalPolicies = {
-        set: { identity: policies, boundary: boundaries.length ? boundaries : undefined },
-        tags: {},
-        usesResourceTags: false,
-        inlineSources: new Map(),
-      };
-      const principal: Principal = typeof i.CallerArn === "string" ? { ...c.principal, arn: i.CallerArn } : c.principal;
-      return run(set, principal, i, () => "none");
+      const set: PrincipalPolicies = { set: { identity: policies, boundary: boundaries.length ? boundaries : undefined }, tags: {}, usesResourceTags: false };
+      // the caller named by CallerArn (its name in aws:username too), else the calling principal
+      const principal = typeof i.CallerArn === "string" && i.CallerArn ? await callerPrincipal(deps, i.CallerArn) : c.principal;
+      return run({ principal, policies: set }, i);
     },
   };
 }

@@ -11,7 +11,11 @@ export type ContextInput = Readonly<Record<string, ContextValue>>;
 
 /** An immutable context; `with` makes the variant for one more check (e.g. one pushed ref). */
 export class RequestContext implements ContextLookup {
-  private constructor(private readonly values: ReadonlyMap<string, ContextValue>) {}
+  private constructor(
+    private readonly values: ReadonlyMap<string, ContextValue>,
+    /** when set, every lookup of an absent key adds the key here (the simulator's MissingContextValues) */
+    private readonly misses?: Set<string>,
+  ) {}
 
   static readonly empty = new RequestContext(new Map());
 
@@ -41,7 +45,22 @@ export class RequestContext implements ContextLookup {
 
   lookup(lowerCaseKey: string): ContextValue | undefined {
     const v = this.values.get(lowerCaseKey);
-    return typeof v === "object" && v.length === 0 ? undefined : v;
+    const value = typeof v === "object" && v.length === 0 ? undefined : v;
+    if (value === undefined) this.misses?.add(lowerCaseKey);
+    return value;
+  }
+
+  /**
+   * The same context, noting in `misses` (lower-cased) every key an evaluation looked for and
+   * did not find: the keys a decision needed but the request did not have.
+   */
+  recordingMisses(misses: Set<string>): RequestContext {
+    return new RequestContext(this.values, misses);
+  }
+
+  /** Whether lookups are being recorded (evaluation then looks at every condition, to name them all). */
+  get recording(): boolean {
+    return this.misses !== undefined;
   }
 
   /** Lower-cased keys and their values, for reports and tests. */
@@ -55,8 +74,8 @@ export interface PrincipalInfo {
   kind: "user" | "assumed-role";
   /** user ARN, or for a role session `arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION` */
   arn: string;
-  /** `AIDA…` for users, `AROA…:session` for role sessions */
-  userId: string;
+  /** `AIDA…` for users, `AROA…:session` for role sessions; absent when not known (a simulated role has no session) */
+  userId?: string;
   accountId: string;
   /** users only */
   userName?: string;
@@ -68,11 +87,16 @@ export interface PrincipalInfo {
   tokenIssueTime?: Date;
 }
 
+/**
+ * What the request itself tells: where it came from, how, and when. Enforcement always knows
+ * these; the simulator knows only what its context entries say, so a fact left out here is
+ * absent from the context (never made up), as in AWS.
+ */
 export interface RequestFacts {
-  sourceIp: string;
-  secureTransport: boolean;
-  /** defaults to now */
-  time?: Date;
+  sourceIp?: string;
+  secureTransport?: boolean;
+  /** undefined: now; null: not known (aws:CurrentTime and aws:EpochTime are then absent) */
+  time?: Date | null;
   /** the region the request is for (aws:RequestedRegion) */
   region?: string;
   userAgent?: string;
@@ -86,19 +110,21 @@ export interface RequestFacts {
  * entries need.
  */
 export function buildRequestContext(principal: PrincipalInfo, request: RequestFacts, serviceKeys: ContextInput = {}): RequestContext {
-  const time = request.time ?? new Date();
+  const time = request.time === undefined ? new Date() : request.time;
   const keys: Record<string, ContextValue> = {
-    "aws:SourceIp": normaliseIp(request.sourceIp),
-    "aws:SecureTransport": request.secureTransport ? "true" : "false",
-    "aws:CurrentTime": isoSeconds(time),
-    "aws:EpochTime": String(Math.floor(time.getTime() / 1000)),
     "aws:PrincipalArn": principal.kind === "assumed-role" ? (principal.roleArn ?? roleArnOf(principal.arn)) : principal.arn,
     "aws:PrincipalAccount": principal.accountId,
     "aws:PrincipalType": principal.kind === "user" ? "User" : "AssumedRole",
-    "aws:userid": principal.userId,
     "aws:ViaAWSService": "false",
     "aws:PrincipalIsAWSService": "false",
   };
+  if (request.sourceIp !== undefined) keys["aws:SourceIp"] = normaliseIp(request.sourceIp);
+  if (request.secureTransport !== undefined) keys["aws:SecureTransport"] = request.secureTransport ? "true" : "false";
+  if (time) {
+    keys["aws:CurrentTime"] = isoSeconds(time);
+    keys["aws:EpochTime"] = String(Math.floor(time.getTime() / 1000));
+  }
+  if (principal.userId) keys["aws:userid"] = principal.userId;
   if (principal.kind === "user" && principal.userName !== undefined) keys["aws:username"] = principal.userName;
   if (request.region !== undefined) keys["aws:RequestedRegion"] = request.region;
   if (request.userAgent !== undefined) keys["aws:UserAgent"] = request.userAgent;
@@ -106,6 +132,15 @@ export function buildRequestContext(principal: PrincipalInfo, request: RequestFa
   for (const [k, v] of Object.entries(principal.tags ?? {})) keys[`aws:PrincipalTag/${k}`] = v;
   return RequestContext.empty.with(keys).with(serviceKeys);
 }
+
+/** AWS's spelling of its global condition keys, for naming a key a decision found missing. */
+export const GLOBAL_CONDITION_KEYS: readonly string[] = [
+  "aws:CalledVia", "aws:CurrentTime", "aws:EpochTime", "aws:MultiFactorAuthAge", "aws:MultiFactorAuthPresent",
+  "aws:PrincipalAccount", "aws:PrincipalArn", "aws:PrincipalIsAWSService", "aws:PrincipalOrgID", "aws:PrincipalType",
+  "aws:Referer", "aws:RequestedRegion", "aws:SecureTransport", "aws:SourceAccount", "aws:SourceArn", "aws:SourceIp",
+  "aws:SourceVpc", "aws:SourceVpce", "aws:TagKeys", "aws:TokenIssueTime", "aws:UserAgent", "aws:userid", "aws:username",
+  "aws:ViaAWSService", "aws:VpcSourceIp", "codecommit:References",
+];
 
 /** `2024-05-01T12:00:00Z`, the form AWS gives aws:CurrentTime. */
 export function isoSeconds(t: Date): string {

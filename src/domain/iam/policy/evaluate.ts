@@ -34,6 +34,8 @@ export interface NamedPolicy {
   readonly name: string;
   /** managed policies: the policy's ARN */
   readonly arn?: string;
+  /** whose policy it is (`user`, `group`, `role`…), carried into matched statements for reports */
+  readonly origin?: string;
   readonly policy: Policy;
 }
 
@@ -73,6 +75,7 @@ export interface MatchedStatement {
   readonly source: PolicySource;
   readonly policyName: string;
   readonly policyArn: string | undefined;
+  readonly policyOrigin: string | undefined;
   readonly statementIndex: number;
   readonly sid: string | undefined;
   readonly effect: Effect;
@@ -176,6 +179,7 @@ class Scan {
           source,
           policyName: named.name,
           policyArn: named.arn,
+          policyOrigin: named.origin,
           statementIndex: st.index,
           sid: st.sid,
           effect: st.effect,
@@ -224,8 +228,17 @@ class Scan {
         strength = m;
       }
     }
-    for (const c of st.conditions) if (!conditionHolds(c, this.ctx)) return PrincipalMatch.No;
-    return strength;
+    // A statement needs all its conditions. Normally the first that fails decides; when the
+    // simulator records what the request lacked, every condition is looked at, so that all the
+    // keys the statement needs are named at once.
+    let holds = true;
+    for (const c of st.conditions) {
+      if (!conditionHolds(c, this.ctx)) {
+        holds = false;
+        if (!this.ctx.recording) break;
+      }
+    }
+    return holds ? strength : PrincipalMatch.No;
   }
 }
 

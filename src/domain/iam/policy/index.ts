@@ -28,6 +28,7 @@ export {
   type RequestPrincipal,
 } from "./evaluate.js";
 export {
+  GLOBAL_CONDITION_KEYS,
   RequestContext,
   buildRequestContext,
   isoSeconds,

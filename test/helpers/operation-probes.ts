@@ -1,0 +1,124 @@
+import { codecommitService } from "../../src/aws/services/codecommit/index.js";
+
+/**
+ * One call of every CodeCommit operation the server serves, made so that it is authorized like
+ * any real call of the operation on one repository and then changes nothing that matters: a
+ * rename to an invalid name, a commit on a parent that does not exist, a branch that is not
+ * there. Whatever the handler answers after authorization, AccessDeniedException means the
+ * policy refused it and anything else means the policy let it through.
+ */
+
+/** The operations the CodeCommit service serves (its operation table, as the router sees it). */
+export function servedCodeCommitOperations(): string[] {
+  const none = {} as never;
+  const lookups = { repositoryArn: () => "", region: "us-east-1", accountId: "0", partition: "aws" } as never;
+  return Object.keys(codecommitService({ repos: none, branches: none, content: none, commits: none, triggers: none, cloneBases: none, lookups }).operations);
+}
+
+export interface ProbeContext {
+  repo: string;
+  repoArn: string;
+  /** the commit main points at */
+  tip: string;
+  /** unique per caller, for names the probe creates */
+  tag: string;
+}
+
+const BOGUS = "1".repeat(40);
+
+/** The input of each served operation's probe, and the resource it is authorized on. */
+export function probe(op: string, c: ProbeContext): { input: Record<string, unknown>; resource: string } {
+  const r = c.repo;
+  const on = (input: Record<string, unknown>) => ({ input: { repositoryName: r, ...input }, resource: c.repoArn });
+  switch (op) {
+    case "CreateRepository":
+      return on({}); // exists already: RepositoryNameExistsException once authorized
+    case "GetRepository":
+    case "ListBranches":
+    case "GetRepositoryTriggers":
+      return on({});
+    case "ListRepositories":
+      return { input: {}, resource: "*" };
+    case "BatchGetRepositories":
+      return { input: { repositoryNames: [r] }, resource: c.repoArn };
+    case "DeleteRepository":
+      return on({});
+    case "UpdateRepositoryName":
+      return { input: { oldName: r, newName: "not a valid name!" }, resource: c.repoArn };
+    case "UpdateRepositoryDescription":
+      return on({ repositoryDescription: `probed by ${c.tag}` });
+    case "UpdateRepositoryEncryptionKey":
+      return on({ kmsKeyId: "alias/aws/codecommit" });
+    case "CreateBranch":
+      return on({ branchName: `probe-${c.tag}`, commitId: c.tip });
+    case "GetBranch":
+      return on({ branchName: "main" });
+    case "DeleteBranch":
+      return on({ branchName: `never-made-${c.tag}` });
+    case "UpdateDefaultBranch":
+      return on({ defaultBranchName: "main" });
+    case "TagResource":
+      return { input: { resourceArn: c.repoArn, tags: { probe: c.tag } }, resource: c.repoArn };
+    case "UntagResource":
+      return { input: { resourceArn: c.repoArn, tagKeys: ["probe"] }, resource: c.repoArn };
+    case "ListTagsForResource":
+      return { input: { resourceArn: c.repoArn }, resource: c.repoArn };
+    case "GetBlob":
+      return on({ blobId: BOGUS });
+    case "GetFile":
+      return on({ filePath: "README.md" });
+    case "GetFolder":
+      return on({ folderPath: "/" });
+    case "GetDifferences":
+      return on({ afterCommitSpecifier: c.tip });
+    case "GetBlobDifferences":
+      return on({ afterCommitSpecifier: c.tip, afterPath: "README.md" });
+    case "GetCommit":
+      return on({ commitId: c.tip });
+    case "BatchGetCommits":
+      return on({ commitIds: [c.tip] });
+    case "ListFileCommitHistory":
+      return on({ filePath: "README.md" });
+    case "PutFile":
+      return on({ branchName: "main", filePath: `probe-${c.tag}.txt`, fileContent: Buffer.from("probe\n"), parentCommitId: BOGUS });
+    case "DeleteFile":
+      return on({ branchName: "main", filePath: "README.md", parentCommitId: BOGUS });
+    case "CreateCommit":
+      return on({ branchName: "main", parentCommitId: BOGUS, deleteFiles: [{ filePath: "README.md" }] });
+    case "PutRepositoryTriggers":
+      return on({ triggers: [] });
+    case "TestRepositoryTriggers":
+      return on({ triggers: [] });
+    default:
+      throw new Error(`no probe for ${op}: add one when an operation is served`);
+  }
+}
+
+/** `codecommit:Get*`-style pattern → does it match the action (case-insensitively)? */
+function globMatches(pattern: string, value: string): boolean {
+  const escaped = pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".");
+  return new RegExp(`^${escaped}$`, "i").test(value);
+}
+
+interface SimpleStatement {
+  Effect: string;
+  Action: string | string[];
+  Resource: string | string[];
+  Condition?: unknown;
+}
+
+/**
+ * What a policy of plain Allow statements (Action and Resource lists with `*` wildcards, no
+ * conditions: the seeds' and the AWS managed policies' CodeCommit statements) allows: the test's
+ * own reading, independent of the server's engine.
+ */
+export function plainPolicyAllows(policy: { Statement: SimpleStatement[] }, action: string, resource: string): boolean {
+  const list = (v: string | string[]) => (Array.isArray(v) ? v : [v]);
+  return policy.Statement.some(
+    (s) =>
+      s.Effect === "Allow" &&
+      s.Condition === undefined &&
+      list(s.Action).some((a) => globMatches(a, action)) &&
+      list(s.Resource).some((p) => (resource === "*" ? p === "*" : globMatches(p, resource))),
+  );
+}
