@@ -35,6 +35,7 @@ import { GitRunner } from "./git/exec.js";
 import type { Logger } from "./log.js";
 import { SecretBox } from "./secrets/crypto.js";
 import { openStore } from "./store/db.js";
+import { postgresSessionLocks, processLocalLocks } from "./store/session-locks.js";
 import { loadTls } from "./tls.js";
 import { startChangeRelay } from "./store/change-relay.js";
 import { httpSender } from "./transport/outbound-http.js";
@@ -117,7 +118,10 @@ async function assemble(
   // several processes on one PostgreSQL database hear each other's changes
   const relay = cfg.databaseUrl ? await startChangeRelay(cfg.databaseUrl, bus, log) : undefined;
   if (relay) undo.push(() => relay.close());
-  const ledger = new RefLedger(store.db, log, bus, store.engine);
+  // a repository's ref lock spans processes on PostgreSQL (session-level advisory locks)
+  const refLocks = cfg.databaseUrl ? postgresSessionLocks(cfg.databaseUrl, log) : processLocalLocks;
+  undo.push(() => refLocks.close());
+  const ledger = new RefLedger(store.db, log, bus, refLocks);
   const repos = new RepositoryService(store.db, runner, catFiles, ledger, cfg, log, bus);
   const branches = new BranchService(repos, store.db, bus);
   const objects = new ObjectCache();
@@ -310,6 +314,7 @@ async function assemble(
       await runner.drain(30_000);
       runner.killAll(); // what did not finish in time must not outlive the server
       await relay?.close();
+      await refLocks.close();
       await store.close();
       log.info("stopped");
     })());
