@@ -41,6 +41,7 @@ import { startChangeRelay } from "./store/change-relay.js";
 import { httpSender } from "./transport/outbound-http.js";
 import { iamGitAuthorizer } from "./transport/git-authorizer.js";
 import { GitServing } from "./transport/git-service.js";
+import { installReceiveHooks } from "./transport/receive-hooks.js";
 import { smartHttpPlugin } from "./transport/smart-http.js";
 import { SshGitServer } from "./transport/ssh.js";
 import { ensureHostKeys } from "./transport/ssh-host-keys.js";
@@ -207,7 +208,8 @@ async function assemble(
   app.get(`/${signer.certFileName}`, async (_req, reply) => reply.header("content-type", "application/x-pem-file").send(signer.certPem));
 
   const lookup = (id: string) => identities.lookupAccessKey(id);
-  const serving = new GitServing(repos, runner, iamGitAuthorizer(access, (repo) => repos.tags(repo)), log, cfg.gitTimeoutSeconds * 1000);
+  const receiveHooks = await installReceiveHooks(cfg.dataDir);
+  const serving = new GitServing(repos, runner, iamGitAuthorizer(access, (repo) => repos.tags(repo)), log, cfg.gitTimeoutSeconds * 1000, receiveHooks);
 
   await app.register(async (scope) =>
     smartHttpPlugin(scope, {
