@@ -37,11 +37,13 @@ import { GitRunner } from "./git/exec.js";
 import type { Logger } from "./log.js";
 import { SecretBox } from "./secrets/crypto.js";
 import { openStore } from "./store/db.js";
+import { postgresSessionLocks, processLocalLocks } from "./store/session-locks.js";
 import { loadTls } from "./tls.js";
 import { startChangeRelay } from "./store/change-relay.js";
 import { httpSender } from "./transport/outbound-http.js";
 import { iamGitAuthorizer } from "./transport/git-authorizer.js";
 import { GitServing } from "./transport/git-service.js";
+import { installReceiveHooks } from "./transport/receive-hooks.js";
 import { smartHttpPlugin } from "./transport/smart-http.js";
 import { SshGitServer } from "./transport/ssh.js";
 import { ensureHostKeys } from "./transport/ssh-host-keys.js";
@@ -122,7 +124,10 @@ async function assemble(
   // several processes on one PostgreSQL database hear each other's changes
   const relay = cfg.databaseUrl ? await startChangeRelay(cfg.databaseUrl, bus, log) : undefined;
   if (relay) undo.push(() => relay.close());
-  const ledger = new RefLedger(store.db, log, bus, store.engine);
+  // a repository's ref lock spans processes on PostgreSQL (session-level advisory locks)
+  const refLocks = cfg.databaseUrl ? postgresSessionLocks(cfg.databaseUrl, log) : processLocalLocks;
+  undo.push(() => refLocks.close());
+  const ledger = new RefLedger(store.db, log, bus, refLocks);
   const repos = new RepositoryService(store.db, runner, catFiles, ledger, cfg, log, bus, store.engine);
   const branches = new BranchService(repos, store.db, bus);
   const objects = new ObjectCache();
@@ -210,7 +215,8 @@ async function assemble(
   app.get(`/${signer.certFileName}`, async (_req, reply) => reply.header("content-type", "application/x-pem-file").send(signer.certPem));
 
   const lookup = (id: string) => identities.lookupAccessKey(id);
-  const serving = new GitServing(repos, runner, iamGitAuthorizer(access, (repo) => repos.tags(repo)), log, cfg.gitTimeoutSeconds * 1000);
+  const receiveHooks = await installReceiveHooks(cfg.dataDir);
+  const serving = new GitServing(repos, runner, iamGitAuthorizer(access, (repo) => repos.tags(repo)), log, cfg.gitTimeoutSeconds * 1000, receiveHooks);
 
   await app.register(async (scope) =>
     smartHttpPlugin(scope, {
@@ -322,6 +328,7 @@ async function assemble(
       await runner.drain(Math.max(1000, deadline - Date.now()));
       runner.killAll(); // what did not finish in time must not outlive the server
       await relay?.close();
+      await refLocks.close();
       await store.close();
       log.info("stopped");
     })());

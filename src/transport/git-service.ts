@@ -1,12 +1,15 @@
-import type { ChildProcess } from "node:child_process";
+import type { ChildProcess, StdioOptions } from "node:child_process";
 import type { Readable } from "node:stream";
 import type { Caller } from "../domain/context.js";
 import type { Repository, RepositoryService } from "../domain/repos/repositories.js";
 import { isValidRepositoryName } from "../domain/repos/names.js";
 import type { GitRunner } from "../git/exec.js";
+import type { GitRepository } from "../git/repository.js";
 import type { Logger } from "../log.js";
 import { PktLineError, readCommandSection, type PushCommand } from "./pkt-line.js";
 import { refusalReport } from "./push-refusal.js";
+import { PushSession } from "./push-session.js";
+import type { ReceiveHooks } from "./receive-hooks.js";
 
 /** CodeCommit's quota: references created, updated or deleted by one push. */
 export const MAX_REFS_PER_PUSH = 4000;
@@ -54,21 +57,31 @@ export type PushPlan =
       commands: PushCommand[];
       /** every byte read off the client's stream so far: give these to receive-pack first */
       consumed: Buffer;
-      /** records what the push changed; call once receive-pack has exited, before the client is answered */
-      finish(): Promise<void>;
+      /** the push's intent row (none for a push of no commands) */
+      intentId: string | undefined;
     };
+
+export interface GitSpawnOptions {
+  statelessRpc: boolean;
+  advertise?: boolean;
+  protocol?: string;
+}
 
 /**
  * What both git transports (smart HTTP and SSH) share: finding the repository a path names,
  * authorizing, running git, and recording what a push changed.
  */
 export class GitServing {
+  /** repositories with a gc --auto running, so pushes in a row do not pile them up */
+  private readonly collecting = new Set<string>();
+
   constructor(
     readonly repos: RepositoryService,
     private readonly runner: GitRunner,
     readonly authorizer: GitAuthorizer,
     private readonly log: Logger,
     private readonly timeoutMs: number,
+    private readonly hooks: ReceiveHooks,
   ) {}
 
   /** The repository named by a `/v1/repos/NAME[.git]` path segment. */
@@ -87,16 +100,46 @@ export class GitServing {
 
   /**
    * Spawns git for a service. `statelessRpc` for HTTP; `advertise` for the info/refs request.
-   * The process is killed if it outlives the transfer timeout.
+   * A push's receive-pack (not its advertisement) is spawned through `receivePack` instead.
    */
-  spawn(service: GitService, repo: Repository, opts: { statelessRpc: boolean; advertise?: boolean; protocol?: string; env?: Record<string, string> }): ChildProcess {
-    const args = [service.slice(4)];
+  spawn(service: GitService, repo: Repository, opts: GitSpawnOptions): ChildProcess {
+    return this.start(service, repo, opts, [], {}, ["pipe", "pipe", "pipe"]);
+  }
+
+  /**
+   * Spawns receive-pack for a push, with Headwater's hooks and a socket to them on fd 3 (Node's
+   * "pipe" is a socketpair, so one descriptor carries requests and answers both ways). Give the
+   * session the push's commands with `accept` once they are authorized; await `done` before
+   * answering the client: the push is recorded by then.
+   */
+  receivePack(caller: Caller, repo: Repository, opts: Omit<GitSpawnOptions, "advertise">): PushSession {
+    const child = this.start("git-receive-pack", repo, opts, this.hooks.gitArgs, this.hooks.env, ["pipe", "pipe", "pipe", "pipe"]);
+    const handle = this.repos.handle(repo);
+    return new PushSession(child, {
+      ledger: this.repos.ledger,
+      repo: handle,
+      actorArn: caller.principal.arn,
+      log: this.log,
+      afterRecorded: () => this.collectGarbage(repo.id, handle.git),
+    });
+  }
+
+  /** The process is killed if it outlives the transfer timeout. */
+  private start(
+    service: GitService,
+    repo: Repository,
+    opts: GitSpawnOptions,
+    gitArgs: string[],
+    extraEnv: Record<string, string>,
+    stdio: StdioOptions,
+  ): ChildProcess {
+    const args = [...gitArgs, service.slice(4)];
     if (opts.statelessRpc) args.push("--stateless-rpc");
     if (opts.advertise) args.push("--advertise-refs");
     args.push(this.repos.gitDirOf(repo.id));
-    const env: Record<string, string> = { ...opts.env };
+    const env: Record<string, string> = { ...extraEnv };
     if (opts.protocol && /^version=\d$/.test(opts.protocol.split(":")[0] ?? "")) env.GIT_PROTOCOL = opts.protocol;
-    const child = this.runner.spawn(args, { extraEnv: env });
+    const child = this.runner.spawn(args, { extraEnv: env, stdio });
     const timer = setTimeout(() => {
       this.log.warn({ repo: repo.name, service }, "git transfer exceeded its time limit; stopping it");
       child.kill("SIGTERM");
@@ -104,6 +147,22 @@ export class GitServing {
     timer.unref();
     child.once("close", () => clearTimeout(timer));
     return child;
+  }
+
+  /**
+   * `git gc --auto` after a recorded push, as receive-pack would run it itself (it is told not
+   * to: see ReceiveHooks.gitArgs), but only when git's own estimate says it may have work: a
+   * git process per push would compete with the push's last steps for the CPU. Git decides, and
+   * detaches when there is work.
+   */
+  private collectGarbage(repoId: string, git: GitRepository): void {
+    if (this.collecting.has(repoId)) return;
+    this.collecting.add(repoId);
+    void git
+      .mayNeedGc()
+      .then((may) => (may ? git.gcAuto() : undefined))
+      .catch(() => {})
+      .finally(() => this.collecting.delete(repoId));
   }
 
   /**
@@ -129,8 +188,8 @@ export class GitServing {
    * the commands: reads the command section off the client's stream (leaving the pack unread and
    * the stream paused), authorizes every ref with codecommit:References, and either refuses the
    * whole push (nothing reaches git; the report makes git print why) or writes the push's intent
-   * row. An accepted push's caller feeds `consumed` and then the rest of the stream to
-   * receive-pack, and calls `finish` once it has exited.
+   * row. An accepted push's caller passes the commands to its PushSession (`accept`), feeds
+   * `consumed` and then the rest of the stream to receive-pack, and awaits the session's `done`.
    */
   async receiveCommands(caller: Caller, repo: Repository, input: Readable, maxCommandBytes: number): Promise<PushPlan> {
     let section;
@@ -149,29 +208,12 @@ export class GitServing {
         report: refusalReport(commands, capabilities, refused.ref, refused.message),
       };
     }
-    const intent = commands.length ? await this.beginPush(caller, repo, commands) : undefined;
-    return {
-      refused: false,
-      commands,
-      consumed,
-      finish: async () => {
-        if (intent) await this.finishPush(caller, repo, commands, intent);
-      },
-    };
+    const intentId = commands.length ? await this.beginPush(caller, repo, commands) : undefined;
+    return { refused: false, commands, consumed, intentId };
   }
 
   /** Writes the intent row for a push: from here on, a crash cannot lose its ref changes. */
   beginPush(caller: Caller, repo: Repository, commands: PushCommand[]): Promise<string> {
     return this.repos.ledger.beginIntent(this.repos.handle(repo), caller.principal.arn, "push", commands.map((c) => c.ref));
-  }
-
-  /** Records what the push changed (git may have refused some or all of it). */
-  async finishPush(caller: Caller, repo: Repository, commands: PushCommand[], intentId: string): Promise<void> {
-    try {
-      await this.repos.ledger.record(this.repos.handle(repo), caller.principal.arn, "push", commands.map((c) => c.ref), intentId);
-    } catch (e) {
-      // the intent row stays; start-up repair records the change
-      this.log.error({ err: e, repo: repo.name }, "could not record a push; it will be recorded at the next start");
-    }
   }
 }

@@ -137,14 +137,19 @@ export async function smartHttpPlugin(app: FastifyInstance, opts: SmartHttpOptio
         res.end(plan.report);
         return;
       }
-      const child = serving.spawn("git-receive-pack", repo, { statelessRpc: true, protocol: headerString(req, "git-protocol") });
+      const push = serving.receivePack(caller, repo, { statelessRpc: true, protocol: headerString(req, "git-protocol") });
+      push.accept(plan);
+      const child = push.child;
       child.stdin!.on("error", () => {});
       child.stdin!.write(plan.consumed);
       body.on("error", () => child.kill());
       body.pipe(child.stdin!);
       const res = hijack(reply, "application/x-git-receive-pack-result");
       // The response ends only once the push is recorded, so an acknowledged push has its event.
-      streamOut(child, res, log, plan.finish);
+      // No backpressure on git's output: receive-pack writes its report while it holds the
+      // repository's ref lock, and a client slow to read it must not keep the lock (the output
+      // is small: a line per ref).
+      streamOut(child, res, log, { after: () => push.done, backpressure: false });
     } catch (e) {
       fail(reply, e);
     }
@@ -186,15 +191,26 @@ function hijack(reply: FastifyReply, contentType: string): ServerResponse {
 }
 
 /**
- * Streams git's stdout into the response with backpressure; kills git when the client goes
- * away; runs `after` once git has exited and before the response ends.
+ * Streams git's stdout into the response, with backpressure unless told otherwise; kills git
+ * when the client goes away; runs `after` once git has exited and before the response ends.
  */
-function streamOut(child: ChildProcess, res: ServerResponse, log: Logger, after?: () => Promise<void>): void {
+function streamOut(
+  child: ChildProcess,
+  res: ServerResponse,
+  log: Logger,
+  opts: { after?: () => Promise<void>; backpressure?: boolean } = {},
+): void {
+  const { after, backpressure = true } = opts;
   const stderr: Buffer[] = [];
   child.stderr!.on("data", (d: Buffer) => {
     if (stderr.length < 64) stderr.push(d);
   });
-  child.stdout!.pipe(res, { end: false });
+  if (backpressure) child.stdout!.pipe(res, { end: false });
+  else {
+    child.stdout!.on("data", (d: Buffer) => {
+      if (!res.writableEnded && !res.destroyed) res.write(d);
+    });
+  }
   const onClientGone = () => {
     if (!res.writableFinished && child.exitCode === null) child.kill("SIGTERM");
   };

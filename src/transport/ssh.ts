@@ -398,11 +398,15 @@ export class SshGitServer {
       return;
     }
 
-    const child = serving.spawn(cmd.service, repo, {
-      statelessRpc: false,
-      // git archive --remote speaks no protocol v2
-      protocol: cmd.service === "git-upload-archive" ? undefined : protocol,
-    });
+    // a push's receive-pack comes with the session that locks and records its ref changes
+    const push = cmd.service === "git-receive-pack" ? serving.receivePack(caller, repo, { statelessRpc: false, protocol }) : undefined;
+    const child =
+      push?.child ??
+      serving.spawn(cmd.service, repo, {
+        statelessRpc: false,
+        // git archive --remote speaks no protocol v2
+        protocol: cmd.service === "git-upload-archive" ? undefined : protocol,
+      });
     const touch = () => {
       conn.lastActivity = Date.now();
     };
@@ -414,8 +418,20 @@ export class SshGitServer {
     child.stdin!.on("error", () => {});
     child.stdout!.on("data", touch);
     child.stderr!.on("data", touch);
-    child.stdout!.pipe(channel, { end: false });
-    child.stderr!.pipe(channel.stderr, { end: false });
+    if (push) {
+      // No backpressure on receive-pack's output: it writes its report while holding the
+      // repository's ref lock, and a client slow to read must not keep the lock. The output is
+      // bounded (the ref advertisement, a report line per ref, progress).
+      child.stdout!.on("data", (d: Buffer) => {
+        if (channel.writable) channel.write(d);
+      });
+      child.stderr!.on("data", (d: Buffer) => {
+        if (channel.stderr.writable) channel.stderr.write(d);
+      });
+    } else {
+      child.stdout!.pipe(channel, { end: false });
+      child.stderr!.pipe(channel.stderr, { end: false });
+    }
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
       child.once("close", (code, signal) => resolve({ code, signal }));
       child.once("error", (e) => {
@@ -423,9 +439,7 @@ export class SshGitServer {
         resolve({ code: 1, signal: null });
       });
     });
-    let after: (() => Promise<void>) | undefined;
-
-    if (cmd.service === "git-receive-pack") {
+    if (push) {
       // receive-pack has advertised its refs; the commands arrive next, and are checked before
       // git sees them
       channel.on("data", touch);
@@ -458,9 +472,9 @@ export class SshGitServer {
         this.finish(channel, 0);
         return;
       }
+      push.accept(plan);
       child.stdin!.write(plan.consumed);
       channel.pipe(child.stdin!);
-      after = plan.finish;
     } else {
       channel.on("data", touch);
       channel.pipe(child.stdin!);
@@ -469,7 +483,7 @@ export class SshGitServer {
     const { code, signal } = await exited;
     conn.onGone.delete(kill);
     // a push is recorded before the client hears that it is over, so an acknowledged push has its event
-    if (after) await after();
+    if (push) await push.done;
     this.finish(channel, code ?? signal ?? 1);
   }
 

@@ -3,6 +3,7 @@ import { call, callService } from "../helpers/api.js";
 import { aws, cliErrorCode, git, gitHome, gitOk, makeWorkRepo } from "../helpers/clients.js";
 import { managed, userWith } from "../helpers/iam.js";
 import { startPostgres, type Postgres } from "../helpers/postgres.js";
+import { raceAndCheck, type RecordedEvent } from "../helpers/push-race.js";
 import { startServer, tmpDir, type ServerHandle } from "../helpers/server.js";
 
 /** The same server on PostgreSQL (`--database-url`): the journeys of the embedded default. */
@@ -101,6 +102,31 @@ describe("two server processes on one PostgreSQL database and one data directory
         (r) => r.code !== 0,
       );
       expect(cliErrorCode(refused)).toBe("UnrecognizedClientException");
+    } finally {
+      await b.stop();
+      await a.stop();
+    }
+  });
+});
+
+describe("two server processes racing on one repository", () => {
+  it("force-pushes over HTTPS and SSH through both while both make API changes: every acknowledged change is its own event", async () => {
+    const db = "headwater_race";
+    pg.createDatabase(db);
+    const a = await startServer({ args: ["--database-url", pg.url(db)] });
+    const b = await startServer({ dataDir: a.dataDir, args: ["--database-url", pg.url(db)] });
+    try {
+      const r = await raceAndCheck({
+        servers: [a, b],
+        repo: "race",
+        httpsPushers: 4,
+        sshPushers: 2,
+        pushesEach: 4,
+        apiWorkers: 4,
+        events: () => pg.query(db, "select source, actor_arn, refs from ref_events where repository_name = 'race' order by id") as unknown as RecordedEvent[],
+      });
+      expect(r.pushes).toBeGreaterThan(5);
+      expect(r.apiWrites).toBeGreaterThan(5);
     } finally {
       await b.stop();
       await a.stop();

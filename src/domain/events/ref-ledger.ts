@@ -2,11 +2,11 @@ import crypto from "node:crypto";
 import type { Kysely } from "kysely";
 import type { GitRepository } from "../../git/repository.js";
 import { ZERO_OID } from "../../git/repository.js";
-import { lockInTransaction, type Engine } from "../../store/db.js";
 import type { Database } from "../../store/schema.js";
+import { processLocalLocks, type SessionLocks } from "../../store/session-locks.js";
 import type { Logger } from "../../log.js";
 import type { ChangeBus } from "../change-bus.js";
-import { KeyedMutex } from "../keyed-mutex.js";
+import { RepositoryRefLocks } from "./ref-lock.js";
 
 export interface RefChange {
   ref: string;
@@ -25,27 +25,62 @@ export interface RepoHandle {
 export type ChangeSource = "push" | "api" | "repair";
 
 /**
+ * A repository's ref lock, held while something outside the ledger moves refs (git
+ * receive-pack, for a push): record what moved, then release.
+ */
+export interface HeldRefs {
+  /** Records whatever changed in `refs` since they were last recorded; the lock stays held. */
+  record(actorArn: string, source: ChangeSource, refs: string[] | undefined, intentId: string | undefined): Promise<RefChange[]>;
+  /** Lets the next writer in (safe to call more than once). */
+  release(): Promise<void>;
+}
+
+/**
  * The record of every ref change. Git holds the refs; ref_tips holds the tips as last recorded;
  * every difference between the two becomes a ref_events row (the outbox), written in the same
  * transaction that advances ref_tips. Changes are bracketed by a ref_intents row written before
  * git moves anything, so a crash in between is repaired at start with the right actor.
  *
+ * Every change is made and recorded under the repository's ref lock (RepositoryRefLocks: in
+ * this process and across processes), and the lock is released only once the change is
+ * recorded. So the difference between git and ref_tips that a holder sees is its own change and
+ * nobody else's: API changes go through `change`, pushes through `hold` (git moves the refs
+ * while the push holds the lock).
+ *
  * This is also where the default-branch rule lives: the first branch a repository gets becomes
  * its default, whichever path (push or API) created it.
  */
 export class RefLedger {
-  private readonly mutex = new KeyedMutex();
+  private readonly locks: RepositoryRefLocks;
 
   constructor(
     private readonly db: Kysely<Database>,
     private readonly log: Logger,
     private readonly bus: ChangeBus,
-    private readonly engine: Engine = "sqlite",
-  ) {}
+    sharedLocks: SessionLocks = processLocalLocks,
+  ) {
+    this.locks = new RepositoryRefLocks(sharedLocks);
+  }
 
-  /** Serialises ref changes of one repository in this process. */
+  /** Runs `fn` holding the repository's ref lock (no ref of it moves or is recorded meanwhile). */
   lock<T>(repoId: string, fn: () => Promise<T>): Promise<T> {
-    return this.mutex.run(repoId, fn);
+    return this.locks.run(repoId, fn);
+  }
+
+  /** Waits for the repository's ref lock and holds it until released: see HeldRefs. */
+  async hold(repo: RepoHandle): Promise<HeldRefs> {
+    const release = await this.locks.acquire(repo.id);
+    let held = true;
+    return {
+      record: (actorArn, source, refs, intentId) => {
+        if (!held) return Promise.reject(new Error("the repository's ref lock is no longer held"));
+        return this.recordLocked(repo, actorArn, source, refs, intentId);
+      },
+      release: () => {
+        held = false;
+        return release();
+      },
+    };
   }
 
   async beginIntent(repo: RepoHandle, actorArn: string, source: "push" | "api", refs: string[]): Promise<string> {
@@ -82,7 +117,10 @@ export class RefLedger {
     });
   }
 
-  /** Records whatever changed in `refs` (all refs when omitted) since they were last recorded. */
+  /**
+   * Records whatever changed in `refs` (all refs when omitted) since they were last recorded,
+   * under the repository's lock: start-up repair, and a push whose hooks never took the lock.
+   */
   record(repo: RepoHandle, actorArn: string, source: ChangeSource, refs?: string[], intentId?: string): Promise<RefChange[]> {
     return this.lock(repo.id, () => this.recordLocked(repo, actorArn, source, refs, intentId));
   }
@@ -106,17 +144,12 @@ export class RefLedger {
       }
       return actual;
     };
-    // One SQLite process: the in-process lock already serialises the repository's recordings, so
-    // git is read before the transaction. Several processes on PostgreSQL: a transaction-scoped
-    // advisory lock per repository serialises them across processes, and git is read under it, so
-    // a slower process can never record an older tip over a newer one.
-    const shared = this.engine === "postgres";
-    const early = shared ? undefined : await readActual();
+    // The lock is held: nothing moves these refs until this is recorded, so git is read first,
+    // outside the transaction.
+    const actual = await readActual();
     let defaultBranch: string | null = null;
 
     return this.db.transaction().execute(async (trx) => {
-      await lockInTransaction(trx, this.engine, `headwater.refs:${repo.id}`);
-      const actual = early ?? (await readActual());
       let q = trx.selectFrom("ref_tips").select(["ref_name", "commit_id"]).where("repository_id", "=", repo.id);
       if (refs) q = q.where("ref_name", "in", refs);
       const recorded = new Map(
