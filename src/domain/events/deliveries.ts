@@ -11,6 +11,7 @@ import { renderEnvelope, stringToSign, type EnvelopeFields, type SnsSigner } fro
 import { claimDue, type DeliveryRow } from "./claim.js";
 import { HeldDestinations } from "./held-destinations.js";
 import type { OutboundRequest, Sender } from "./sender.js";
+import { DestinationThrottle } from "./throttle.js";
 
 export interface DeliveryWorkerOptions {
   engine: Engine;
@@ -79,6 +80,7 @@ export class DeliveryWorker {
   private results: Result[] = [];
   private giveBacks: GiveBack[] = [];
   private readonly heldBack = new HeldDestinations();
+  private readonly throttle = new DestinationThrottle();
   private flushing: Promise<void> | null = null;
   private claiming: Promise<void> | null = null;
   private again = false;
@@ -213,12 +215,14 @@ export class DeliveryWorker {
   private async runDestination(key: string): Promise<void> {
     const queue = this.queues.get(key)!;
     while (queue.length) {
+      // only this loop takes from the queue: its head stays the same across the waits
+      const c = queue[0]!;
+      await this.throttle.turn(key, c.plan.maxReceivesPerSecond);
       await this.permit();
       if (this.stopped) {
         this.release();
         break;
       }
-      const c = queue[0]!;
       let result: Result;
       try {
         result = await this.deliver(c);
@@ -238,8 +242,6 @@ export class DeliveryWorker {
         if (rest.length) this.giveBack(key, rest.map((r) => r.row.id));
         break;
       }
-      const rate = c.plan.maxReceivesPerSecond;
-      if (rate && queue.length && !this.stopped) await new Promise((r) => setTimeout(r, Math.ceil(1000 / rate)));
       if (this.stopped) break;
     }
     // after a stop, what is left in the queue stays pending; its lease is released in stop()
@@ -304,6 +306,7 @@ export class DeliveryWorker {
       return { claimed: c, outcome: "cancelled", startedAt, latencyMs: 0, error: "the subscription (or its topic) was deleted before delivery" };
     }
     const req = this.request(c);
+    this.throttle.sent(row.destination_key);
     const r = await this.send(req);
     const retries = planDelays(c.plan);
     let outcome: Outcome;
