@@ -306,7 +306,7 @@ export class DeliveryWorker {
       return { claimed: c, outcome: "cancelled", startedAt, latencyMs: 0, error: "the subscription (or its topic) was deleted before delivery" };
     }
     const req = this.request(c);
-    this.throttle.sent(row.destination_key);
+    this.throttle.sent(row.destination_key, c.plan.maxReceivesPerSecond);
     const r = await this.send(req);
     const retries = planDelays(c.plan);
     let outcome: Outcome;

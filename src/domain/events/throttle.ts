@@ -13,7 +13,9 @@ export class DestinationThrottle {
     if (wait > 0) await new Promise((r) => setTimeout(r, Math.ceil(wait)));
   }
 
-  sent(key: string, at = Date.now()): void {
+  /** A send to the destination starts now (remembered only when it is throttled). */
+  sent(key: string, rate: number | undefined, at = Date.now()): void {
+    if (!rate) return;
     this.lastSent.set(key, at);
     if (this.lastSent.size > 10_000) {
       // a rate is at least 1 a second: a send more than a second ago holds nothing back
