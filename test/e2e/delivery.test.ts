@@ -213,6 +213,42 @@ describe("never lost", () => {
     expect(s.notifications()).toHaveLength(2);
   });
 
+  it("delivers after a SIGKILL while the subscriber is down (its retry waits in the queue; the same MessageId)", async () => {
+    const s = await subscriber();
+    // retries 5 s apart: the server is killed while the first one waits
+    const args = ["--delivery-delay-scale", "0.25", "--delivery-timeout-seconds", "2"];
+    const first = await startServer({ args });
+    servers.push(first);
+    await repoWithTrigger(first, "subscriber-down", s);
+    const port = s.port;
+    await s.close();
+    const env = gitHome();
+    const work = await makeWorkRepo(env);
+    await gitOk(["push", "-q", `${first.url}/v1/repos/subscriber-down`, "main"], { cwd: work, env });
+    const tip = (await gitOk(["rev-parse", "HEAD"], { cwd: work, env })).trim();
+    // the push is acknowledged, its event recorded and tried once (refused), not delivered
+    let tried: any;
+    for (let i = 0; i < 100 && !tried; i++) {
+      await sleep(100);
+      const log = (await admin(first.dataDir, ["list-deliveries"])).json.deliveries as any[];
+      tried = log.find((d) => d.messageType === "Notification" && d.attempts >= 1);
+    }
+    expect(tried).toMatchObject({ status: "pending", attempts: 1, lastError: expect.stringContaining("ECONNREFUSED") });
+    await first.kill();
+
+    const back = await subscriber({ port });
+    expect(back.url).toBe(s.url);
+    const again = await startServer({ dataDir: first.dataDir, args });
+    servers.push(again);
+    const n = await back.waitFor((rs) => rs.find((r) => r.headers["x-amz-sns-message-type"] === "Notification"), 30_000);
+    expect(n.json.MessageId).toBe(tried.messageId);
+    expect(recordsOf(n)[0].codecommit.references).toEqual([{ commit: tip, ref: "refs/heads/main", created: true }]);
+    await sleep(500);
+    expect(back.notifications()).toHaveLength(1);
+    const log = (await admin(again.dataDir, ["list-deliveries"])).json.deliveries as any[];
+    expect(log.find((d) => d.id === tried.id)).toMatchObject({ status: "delivered", attempts: 2 });
+  });
+
   it("200 pushes from 10 clients: 200 events, none lost, each branch's in order", async () => {
     const s = await subscriber();
     const server = await start();

@@ -6,8 +6,10 @@ import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { call } from "../helpers/api.js";
 import { codecommit, git, gitHome, gitOk, makeWorkRepo } from "../helpers/clients.js";
-import { refEvents } from "../helpers/events.js";
+import { recordsOf, refEvents } from "../helpers/events.js";
 import { startServer, tmpDir, type ServerHandle } from "../helpers/server.js";
+import { Subscriber } from "../helpers/subscriber.js";
+import { notificationsIn, topicWithSubscriber } from "../helpers/topics.js";
 
 const servers: ServerHandle[] = [];
 async function start(dataDir?: string, args: string[] = []) {
@@ -15,8 +17,10 @@ async function start(dataDir?: string, args: string[] = []) {
   servers.push(s);
   return s;
 }
+const subscribers: Subscriber[] = [];
 afterEach(async () => {
   for (const s of servers.splice(0)) await s.kill();
+  for (const s of subscribers.splice(0)) await s.close();
 });
 
 async function createRepo(server: ServerHandle, name: string): Promise<string> {
@@ -107,6 +111,12 @@ describe("every ref change is recorded (the outbox the events issue delivers fro
     const env = gitHome();
     let server = await start();
     const gitDir = await createRepo(server, "ledger");
+    // a subscriber of the repository's trigger: the repaired changes must reach it too
+    const sub = await Subscriber.start();
+    subscribers.push(sub);
+    const { topicArn } = await topicWithSubscriber(server, "codecommit-ledger", sub);
+    const put = await call(server.url, "sdk", "PutRepositoryTriggers", { repositoryName: "ledger", triggers: [{ name: "all", destinationArn: topicArn, branches: [], events: ["all"] }] });
+    expect(put.error).toBeUndefined();
     const work = await makeWorkRepo(env);
     const c1 = (await gitOk(["rev-parse", "HEAD"], { cwd: work, env })).trim();
     await gitOk(["push", "-q", `${server.url}/v1/repos/ledger`, "main", "main:refs/heads/dev", "main:refs/tags/v1"], { cwd: work, env });
@@ -139,6 +149,19 @@ describe("every ref change is recorded (the outbox the events issue delivers fro
     expect(JSON.parse(rows[3]!.refs)[0].ref).toBe("refs/heads/pushed");
     expect(rows[4]).toMatchObject({ source: "repair" });
     expect(JSON.parse(rows[4]!.refs)[0].ref).toBe("refs/heads/sneaky");
+
+    // and the subscriber is told of both, after the three changes it heard of before
+    const got = await sub.waitFor((rs) => (notificationsIn(rs).length >= 5 ? notificationsIn(rs) : undefined), 30_000);
+    await sleep(500);
+    expect(notificationsIn(sub.received)).toHaveLength(5);
+    const told = got.slice(3).map((n) => {
+      const r = recordsOf(n)[0];
+      return { ref: r.codecommit.references[0].ref, commit: r.codecommit.references[0].commit, by: r.userIdentityARN };
+    });
+    expect(told).toEqual([
+      { ref: "refs/heads/pushed", commit: c1, by: "arn:aws:iam::000000000000:user/pusher" },
+      { ref: "refs/heads/sneaky", commit: c1, by: "arn:aws:iam::000000000000:root" },
+    ]);
   });
 });
 

@@ -343,6 +343,35 @@ describe("HTTP delivery as SNS does it", () => {
     expect(b).toBeTruthy();
   });
 
+  it("delivers every message of a PublishBatch, in order, each with its own subject, attributes, body and signature", async () => {
+    const arn = await topic("codecommit-batch");
+    const s = await subscriber();
+    await subscribed(arn, s);
+    const entries = [
+      { Id: "first", Message: "one", Subject: "Batch 1" },
+      { Id: "second", Message: "two", MessageAttributes: { kind: { DataType: "String", StringValue: "push" } } },
+      { Id: "third", Message: JSON.stringify({ default: "three", http: "three over http" }), MessageStructure: "json" },
+    ];
+    const r = await cli(["publish-batch", "--topic-arn", arn, "--publish-batch-request-entries", JSON.stringify(entries)]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.json.Failed ?? []).toEqual([]);
+    expect(r.json.Successful.map((e: { Id: string }) => e.Id)).toEqual(["first", "second", "third"]);
+    const ids = r.json.Successful.map((e: { MessageId: string }) => e.MessageId);
+    const got = await s.waitFor((rs) => {
+      const ns = rs.filter((x) => x.headers["x-amz-sns-message-type"] === "Notification");
+      return ns.length >= 3 ? ns : undefined;
+    });
+    await sleep(300);
+    expect(s.notifications()).toHaveLength(3);
+    expect(got.map((n) => n.json.MessageId)).toEqual(ids);
+    expect(got.map((n) => n.headers["x-amz-sns-message-id"])).toEqual(ids);
+    expect(got[0]!.json).toMatchObject({ Message: "one", Subject: "Batch 1" });
+    expect(got[1]!.json.MessageAttributes).toEqual({ kind: { Type: "String", Value: "push" } });
+    expect(got[1]!.json.Subject).toBeUndefined();
+    expect(got[2]!.json.Message).toBe("three over http");
+    for (const n of got) await validateWithSnsValidator(n.json, OUR_HOST);
+  });
+
   it("unsubscribes with an UnsubscribeConfirmation, restores through its SubscribeURL, and follows UnsubscribeURL", async () => {
     const arn = await topic("codecommit-unsub");
     const s = await subscriber({ confirm: true });

@@ -31,32 +31,50 @@ export function httpGet(url: string, ca?: string): Promise<{ status: number; bod
   });
 }
 
+export interface SubscriberOptions {
+  /** GET SubscribeURL when a SubscriptionConfirmation arrives (default true) */
+  confirm?: boolean;
+  respond?: Responder;
+  /** the CA that SubscribeURL's server certificate is checked against */
+  ca?: string;
+  path?: string;
+  /** listen on this port (to come back where a subscription points after being down) */
+  port?: number;
+  /** serve HTTPS with this key and certificate instead of HTTP */
+  tls?: { key: string; cert: string };
+  /** answer each request this long after it arrived (a slow endpoint) */
+  answerAfterMs?: number;
+}
+
 /**
- * A real HTTP endpoint, as a subscriber (Jira, a webhook receiver) runs one: it records what
+ * A real HTTP(S) endpoint, as a subscriber (Jira, a webhook receiver) runs one: it records what
  * it receives, confirms subscriptions by GETting SubscribeURL, and answers as told.
  */
 export class Subscriber {
   readonly received: Received[] = [];
+  /** requests being answered right now, and the most there ever were at once */
+  inFlight = 0;
+  maxInFlight = 0;
   private readonly waiters = new Set<() => void>();
   private readonly hung: http.ServerResponse[] = [];
   private server!: http.Server;
   url = "";
+  port = 0;
 
-  private constructor(
-    private readonly opts: { confirm: boolean; respond?: Responder; ca?: string },
-  ) {}
+  private constructor(private readonly opts: SubscriberOptions & { confirm: boolean }) {}
 
-  static async start(opts: { confirm?: boolean; respond?: Responder; ca?: string; path?: string } = {}): Promise<Subscriber> {
-    const s = new Subscriber({ confirm: opts.confirm ?? true, respond: opts.respond, ca: opts.ca });
-    s.server = http.createServer((req, res) => {
+  static async start(opts: SubscriberOptions = {}): Promise<Subscriber> {
+    const s = new Subscriber({ ...opts, confirm: opts.confirm ?? true });
+    const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => {
       const chunks: Buffer[] = [];
       req.on("data", (d: Buffer) => chunks.push(d));
       req.on("end", () => void s.handle(req, res, Buffer.concat(chunks).toString("utf8")));
-    });
+    };
+    s.server = opts.tls ? https.createServer({ key: opts.tls.key, cert: opts.tls.cert }, onRequest) : http.createServer(onRequest);
     s.server.keepAliveTimeout = 30_000;
-    await new Promise<void>((r) => s.server.listen(0, "127.0.0.1", r));
-    const addr = s.server.address() as { port: number };
-    s.url = `http://127.0.0.1:${addr.port}${opts.path ?? "/hook"}`;
+    await new Promise<void>((r) => s.server.listen(opts.port ?? 0, "127.0.0.1", r));
+    s.port = (s.server.address() as { port: number }).port;
+    s.url = `${opts.tls ? "https" : "http"}://127.0.0.1:${s.port}${opts.path ?? "/hook"}`;
     return s;
   }
 
@@ -79,12 +97,19 @@ export class Subscriber {
     this.received.push(r);
     if (status === "hang") {
       this.hung.push(res);
-    } else {
+      for (const w of this.waiters) w();
+      return;
+    }
+    this.maxInFlight = Math.max(this.maxInFlight, ++this.inFlight);
+    try {
+      if (this.opts.answerAfterMs) await new Promise((t) => setTimeout(t, this.opts.answerAfterMs));
       if (status < 300 && this.opts.confirm && (json as { Type?: string })?.Type === "SubscriptionConfirmation") {
         await httpGet((json as { SubscribeURL: string }).SubscribeURL, this.opts.ca);
       }
-      res.writeHead(status, { "content-type": "text/plain" }).end("ok");
+    } finally {
+      this.inFlight--;
     }
+    res.writeHead(status, { "content-type": "text/plain" }).end("ok");
     for (const w of this.waiters) w();
   }
 

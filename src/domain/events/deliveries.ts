@@ -2,13 +2,16 @@ import crypto from "node:crypto";
 import type { Kysely, Selectable } from "kysely";
 import type { Logger } from "../../log.js";
 import type { Engine } from "../../store/db.js";
-import type { Database, DeliveriesTable, SnsMessagesTable, SnsSubscriptionsTable } from "../../store/schema.js";
+import type { Database, SnsMessagesTable, SnsSubscriptionsTable } from "../../store/schema.js";
 import { unsubscribeUrl, type PublicUrls } from "../sns/common.js";
 import { planDelays, type DeliveryPlan } from "../sns/delivery-policy.js";
 import { bodyFor } from "../sns/publish.js";
 import { displayEndpoint } from "../sns/subscriptions.js";
 import { renderEnvelope, stringToSign, type EnvelopeFields, type SnsSigner } from "../sns/signer.js";
+import { claimDue, type DeliveryRow } from "./claim.js";
+import { HeldDestinations } from "./held-destinations.js";
 import type { OutboundRequest, Sender } from "./sender.js";
+import { DestinationThrottle } from "./throttle.js";
 
 export interface DeliveryWorkerOptions {
   engine: Engine;
@@ -23,8 +26,6 @@ export interface DeliveryWorkerOptions {
   /** how often to look for due rows when nothing wakes the worker */
   pollMs: number;
 }
-
-type DeliveryRow = Selectable<DeliveriesTable>;
 
 interface Claimed {
   row: DeliveryRow;
@@ -44,18 +45,31 @@ interface Result {
   error?: string;
 }
 
+/** Claimed rows handed back unsent (their leases cleared), because a retry holds their destination. */
+interface GiveBack {
+  key: string;
+  ids: number[];
+}
+
+/** What one outcome write records. */
+interface Batch {
+  results: Result[];
+  giveBacks: GiveBack[];
+}
+
 /** Most rows held in memory, and most queued for one destination. */
 const CAPACITY = 2000;
 const PER_DESTINATION = 200;
 const FLUSH_DELAY_MS = 25;
 
 /**
- * Delivers queued messages: claims due rows (a lease, with FOR UPDATE SKIP LOCKED on
- * PostgreSQL), sends each destination's messages one at a time and in order, records every
- * attempt, and schedules retries by the row's delivery policy. A row whose retries are used up
- * is left `failed`, visible and redeliverable. Outcomes are written in batches; a crash before
- * they are written only means the message is sent again (at least once), with the same
- * MessageId.
+ * Delivers queued messages: claims due rows (a lease; see claimDue for which rows may go), sends
+ * each destination's messages one at a time and in order, records every attempt, and schedules
+ * retries by the row's delivery policy. A message to be retried holds back its destination's
+ * later messages until it is delivered or has failed for good, so each destination gets its
+ * messages in order. A row whose retries are used up is left `failed`, visible and
+ * redeliverable. Outcomes are written in batches; a crash before they are written only means
+ * the message is sent again (at least once), with the same MessageId.
  */
 export class DeliveryWorker {
   readonly owner = `${process.pid}-${crypto.randomUUID().slice(0, 8)}`;
@@ -64,6 +78,9 @@ export class DeliveryWorker {
   private active = 0;
   private readonly waiting: Array<() => void> = [];
   private results: Result[] = [];
+  private giveBacks: GiveBack[] = [];
+  private readonly heldBack = new HeldDestinations();
+  private readonly throttle = new DestinationThrottle();
   private flushing: Promise<void> | null = null;
   private claiming: Promise<void> | null = null;
   private again = false;
@@ -142,26 +159,13 @@ export class DeliveryWorker {
     const room = CAPACITY - this.held;
     if (room <= 0) return false;
     const saturated = [...this.queues].filter(([, q]) => q.length >= PER_DESTINATION).map(([k]) => k);
-    const now = Date.now();
-    const claimed = await this.db.transaction().execute(async (trx) => {
-      let q = trx
-        .selectFrom("deliveries")
-        .select("id")
-        .where("status", "=", "pending")
-        .where("next_attempt_at", "<=", now)
-        .where((eb) => eb.or([eb("lease_until", "is", null), eb("lease_until", "<", now)]))
-        .orderBy("id")
-        .limit(Math.min(room, 500));
-      if (saturated.length) q = q.where("destination_key", "not in", saturated);
-      if (this.opts.engine === "postgres") q = q.forUpdate().skipLocked();
-      const ids = (await q.execute()).map((r) => Number(r.id));
-      if (!ids.length) return [];
-      await trx
-        .updateTable("deliveries")
-        .set({ lease_owner: this.owner, lease_until: now + this.opts.leaseMs })
-        .where("id", "in", ids)
-        .execute();
-      return trx.selectFrom("deliveries").selectAll().where("id", "in", ids).orderBy("id").execute();
+    const limit = Math.min(room, 500);
+    const claimed = await claimDue(this.db, this.opts.engine, {
+      owner: this.owner,
+      now: Date.now(),
+      leaseMs: this.opts.leaseMs,
+      limit,
+      skip: [...saturated, ...this.heldBack.claimStarting()],
     });
     if (!claimed.length) return false;
 
@@ -180,7 +184,14 @@ export class DeliveryWorker {
         .execute();
       for (const s of rows) subs.set(s.arn, s);
     }
+    const givenBack = new Map<string, number[]>();
     for (const row of claimed) {
+      const key = row.destination_key;
+      // held while this claim ran: its query saw the retrying row still leased by us
+      if (this.heldBack.heldSinceClaimStarted(key)) {
+        givenBack.set(key, [...(givenBack.get(key) ?? []), row.id]);
+        continue;
+      }
       const message = messages.get(row.message_id);
       const c: Claimed = {
         row,
@@ -189,7 +200,6 @@ export class DeliveryWorker {
         subscription: row.subscription_arn ? subs.get(row.subscription_arn) : undefined,
       };
       this.held++;
-      const key = row.destination_key;
       const queue = this.queues.get(key);
       if (queue) queue.push(c);
       else {
@@ -197,19 +207,22 @@ export class DeliveryWorker {
         void this.runDestination(key);
       }
     }
-    return claimed.length >= Math.min(room, 500);
+    for (const [key, ids] of givenBack) this.giveBack(key, ids);
+    return claimed.length >= limit;
   }
 
   /** Sends one destination's messages, one at a time, in order. */
   private async runDestination(key: string): Promise<void> {
     const queue = this.queues.get(key)!;
     while (queue.length) {
+      // only this loop takes from the queue: its head stays the same across the waits
+      const c = queue[0]!;
+      await this.throttle.turn(key, c.plan.maxReceivesPerSecond);
       await this.permit();
       if (this.stopped) {
         this.release();
         break;
       }
-      const c = queue[0]!;
       let result: Result;
       try {
         result = await this.deliver(c);
@@ -220,16 +233,47 @@ export class DeliveryWorker {
       }
       queue.shift();
       this.held--;
-      this.results.push(result);
-      this.flushSoon();
-      const rate = c.plan.maxReceivesPerSecond;
-      if (rate && queue.length && !this.stopped) await new Promise((r) => setTimeout(r, Math.ceil(1000 / rate)));
+      this.record(result);
+      if (result.outcome === "retry") {
+        // The rest waits for this one: handed back unsent, their leases cleared in the write
+        // that records the retry (they stay behind it), claimed again once it is due.
+        const rest = queue.splice(0);
+        this.held -= rest.length;
+        if (rest.length) this.giveBack(key, rest.map((r) => r.row.id));
+        break;
+      }
       if (this.stopped) break;
     }
     // after a stop, what is left in the queue stays pending; its lease is released in stop()
     this.queues.delete(key);
     if (!this.stopped) this.wake();
     if (this.active === 0 && this.queues.size === 0) for (const f of this.idle) f();
+  }
+
+  private record(result: Result): void {
+    this.results.push(result);
+    if (result.outcome === "retry") this.heldBack.hold(result.claimed.row.destination_key);
+    this.flushSoon();
+  }
+
+  private giveBack(key: string, ids: number[]): void {
+    this.giveBacks.push({ key, ids });
+    this.heldBack.hold(key);
+    this.flushSoon();
+  }
+
+  /** Takes what is waiting to be written. */
+  private takeBatch(): Batch {
+    const batch = { results: this.results, giveBacks: this.giveBacks };
+    this.results = [];
+    this.giveBacks = [];
+    return batch;
+  }
+
+  /** A batch is written: the destinations it held may be claimed again (the database holds them now). */
+  private written(batch: Batch): void {
+    for (const r of batch.results) if (r.outcome === "retry") this.heldBack.written(r.claimed.row.destination_key);
+    for (const g of batch.giveBacks) this.heldBack.written(g.key);
   }
 
   private permit(): Promise<void> {
@@ -262,6 +306,7 @@ export class DeliveryWorker {
       return { claimed: c, outcome: "cancelled", startedAt, latencyMs: 0, error: "the subscription (or its topic) was deleted before delivery" };
     }
     const req = this.request(c);
+    this.throttle.sent(row.destination_key, c.plan.maxReceivesPerSecond);
     const r = await this.send(req);
     const retries = planDelays(c.plan);
     let outcome: Outcome;
@@ -330,32 +375,33 @@ export class DeliveryWorker {
     if (this.flushing) return;
     this.flushing = (async () => {
       await new Promise((r) => setTimeout(r, FLUSH_DELAY_MS));
-      while (this.results.length) {
-        const batch = this.results;
-        this.results = [];
+      while (this.results.length || this.giveBacks.length) {
+        const batch = this.takeBatch();
         try {
           await this.write(batch);
+          this.written(batch);
         } catch (e) {
           // Kept and tried again: dropping them would leave their rows leased by this worker
           // (and renewed) for as long as it stays busy. Once stopped, the leases run out and
           // another worker (or the next start) delivers them again.
           if (this.stopped) {
-            this.log.error({ err: e, count: batch.length }, "could not record delivery outcomes; they will be delivered again");
+            this.log.error({ err: e, count: batch.results.length }, "could not record delivery outcomes; they will be delivered again");
             break;
           }
-          this.log.error({ err: e, count: batch.length }, "could not record delivery outcomes; trying again in a second");
+          this.log.error({ err: e, count: batch.results.length }, "could not record delivery outcomes; trying again in a second");
           await new Promise((r) => setTimeout(r, 1000));
-          this.results.unshift(...batch);
+          this.results.unshift(...batch.results);
+          this.giveBacks.unshift(...batch.giveBacks);
           break;
         }
       }
     })().finally(() => {
       this.flushing = null;
-      if (this.results.length) this.flushSoon();
+      if (this.results.length || this.giveBacks.length) this.flushSoon();
     });
   }
 
-  private async write(batch: Result[]): Promise<void> {
+  private async write({ results: batch, giveBacks }: Batch): Promise<void> {
     const now = Date.now();
     await this.db.transaction().execute(async (trx) => {
       const attempts = batch
@@ -426,6 +472,18 @@ export class DeliveryWorker {
           this.log.warn({ deliveryId: row.id, endpoint: displayEndpoint(row.endpoint), attempts: row.attempts + 1, error: r.error }, "delivery failed for good; kept in the failed list");
         }
       }
+      // in the transaction that writes the retry holding them back, so no claim sees them free
+      // before it sees the retry's next_attempt_at
+      const handedBack = giveBacks.flatMap((g) => g.ids);
+      for (let i = 0; i < handedBack.length; i += 500) {
+        await trx
+          .updateTable("deliveries")
+          .set({ lease_owner: null, lease_until: null })
+          .where("id", "in", handedBack.slice(i, i + 500))
+          .where("lease_owner", "=", this.owner)
+          .where("status", "=", "pending")
+          .execute();
+      }
     });
     if (batch.some((r) => r.outcome === "retry")) void this.schedule();
   }
@@ -461,7 +519,7 @@ export class DeliveryWorker {
       });
     }
     while (this.flushing) await this.flushing;
-    if (this.results.length) await this.write(this.results.splice(0)).catch(() => {});
+    if (this.results.length || this.giveBacks.length) await this.write(this.takeBatch()).catch(() => {});
     await this.db
       .updateTable("deliveries")
       .set({ lease_owner: null, lease_until: null })

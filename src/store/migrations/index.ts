@@ -4,6 +4,7 @@ import * as m001 from "./001_initial.js";
 import * as m002 from "./002_iam.js";
 import * as m003 from "./003_events.js";
 import * as m004 from "./004_iam_names.js";
+import * as m005 from "./005_delivery_order.js";
 
 export interface Migration {
   name: string;
@@ -16,4 +17,5 @@ export const migrations: Migration[] = [
   { name: "002_iam", up: m002.up },
   { name: "003_events", up: m003.up },
   { name: "004_iam_names", up: m004.up },
+  { name: "005_delivery_order", up: m005.up },
 ];
