@@ -9,7 +9,6 @@
  *   walks (what later pages and the same page asked again cost).
  * - blob differences: 20 pairs of versions cycled by 16 connections.
  */
-import { spawn } from "node:child_process";
 import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
@@ -19,7 +18,7 @@ import { ADMIN, startServer } from "../test/helpers/server.js";
 import { signed } from "./api.js";
 import { load, startBaseline, type ContentRow, type Load } from "./content.js";
 import { headwaterUrl } from "./git-transfer.js";
-import { run } from "./lib/gen-repo.js";
+import { fastImportRepo, run } from "./lib/gen-repo.js";
 
 export interface LatencyRow {
   target: string;
@@ -47,26 +46,15 @@ const filePath = (i: number) => `src/mod${i % 20}/part${i % FILES}.txt`;
 
 /** 20,000 commits, each editing one of 500 files in 20 folders (each file has 40 versions). Cached by path. */
 async function generateHistoryRepo(dir: string): Promise<void> {
-  if (fs.existsSync(`${dir}/.complete`)) return;
-  fs.rmSync(dir, { recursive: true, force: true });
-  await run("git", ["init", "-q", "--bare", "--initial-branch=main", dir]);
-  const child = spawn("git", ["fast-import", "--quiet"], { env: { ...process.env, GIT_DIR: dir }, stdio: ["pipe", "inherit", "inherit"] });
-  const done = new Promise<void>((resolve, reject) => child.on("close", (c) => (c === 0 ? resolve() : reject(new Error(`fast-import ${c}`)))));
-  const write = async (s: string) => {
-    if (!child.stdin.write(s)) await new Promise((r) => child.stdin.once("drain", r));
-  };
-  const data = (s: string) => `data ${Buffer.byteLength(s)}\n${s}\n`;
-  for (let i = 0; i < COMMITS; i++) {
-    // ten lines of which one changes: a realistic small diff between versions
-    const lines = Array.from({ length: 10 }, (_, l) => (l === i % 10 ? `edited in commit ${i}` : `line ${l} of ${filePath(i)} ${crypto.randomBytes(12).toString("hex")}`));
-    await write(`commit refs/heads/main\ncommitter Bench <bench@example.com> ${1_700_000_000 + i} +0000\n${data(`commit ${i}\n`)}`);
-    await write(`M 100644 inline ${filePath(i)}\n${data(lines.join("\n") + "\n")}`);
-  }
-  child.stdin.end();
-  await done;
   // no commit-graph here: the per-process baseline runs on this copy as a plain repository would be
-  await run("git", ["--git-dir", dir, "repack", "-a", "-d", "-q"]);
-  fs.writeFileSync(`${dir}/.complete`, "");
+  await fastImportRepo(dir, async ({ write, data }) => {
+    for (let i = 0; i < COMMITS; i++) {
+      // ten lines of which one changes: a realistic small diff between versions
+      const lines = Array.from({ length: 10 }, (_, l) => (l === i % 10 ? `edited in commit ${i}` : `line ${l} of ${filePath(i)} ${crypto.randomBytes(12).toString("hex")}`));
+      await write(`commit refs/heads/main\ncommitter Bench <bench@example.com> ${1_700_000_000 + i} +0000\n${data(`commit ${i}\n`)}`);
+      await write(`M 100644 inline ${filePath(i)}\n${data(lines.join("\n") + "\n")}`);
+    }
+  });
 }
 
 async function gitOut(gitDir: string, args: string[]): Promise<string[]> {

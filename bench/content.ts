@@ -13,7 +13,7 @@ import { CodeCommitClient, CreateRepositoryCommand } from "@aws-sdk/client-codec
 import { ADMIN, startServer } from "../test/helpers/server.js";
 import { signed } from "./api.js";
 import { headwaterUrl } from "./git-transfer.js";
-import { run } from "./lib/gen-repo.js";
+import { fastImportRepo, run } from "./lib/gen-repo.js";
 
 export interface ContentRow {
   operation: string;
@@ -41,31 +41,20 @@ const filePath = (d: number, f: number) => `src/dir${String(d).padStart(3, "0")}
 
 /** 50,000 small files in 250 folders, then 99 commits that each edit one of them (cached by path). */
 async function generateFilesRepo(dir: string): Promise<void> {
-  if (fs.existsSync(`${dir}/.complete`)) return;
-  fs.rmSync(dir, { recursive: true, force: true });
-  await run("git", ["init", "-q", "--bare", "--initial-branch=main", dir]);
-  const child = spawn("git", ["fast-import", "--quiet"], { env: { ...process.env, GIT_DIR: dir }, stdio: ["pipe", "inherit", "inherit"] });
-  const done = new Promise<void>((resolve, reject) => child.on("close", (c) => (c === 0 ? resolve() : reject(new Error(`fast-import ${c}`)))));
-  const write = async (s: string) => {
-    if (!child.stdin.write(s)) await new Promise((r) => child.stdin.once("drain", r));
-  };
   const t0 = 1_700_000_000;
-  const data = (s: string) => `data ${Buffer.byteLength(s)}\n${s}\n`;
-  await write(`commit refs/heads/main\ncommitter Bench <bench@example.com> ${t0} +0000\n${data("50,000 files\n")}`);
-  for (let d = 0; d < DIRS; d++) {
-    for (let f = 0; f < FILES_PER_DIR; f++) {
-      const content = `file ${d}/${f}\n${crypto.randomBytes(150).toString("base64")}\n`;
-      await write(`M 100644 inline ${filePath(d, f)}\n${data(content)}`);
+  await fastImportRepo(dir, async ({ write, data }) => {
+    await write(`commit refs/heads/main\ncommitter Bench <bench@example.com> ${t0} +0000\n${data("50,000 files\n")}`);
+    for (let d = 0; d < DIRS; d++) {
+      for (let f = 0; f < FILES_PER_DIR; f++) {
+        const content = `file ${d}/${f}\n${crypto.randomBytes(150).toString("base64")}\n`;
+        await write(`M 100644 inline ${filePath(d, f)}\n${data(content)}`);
+      }
     }
-  }
-  for (let i = 1; i <= EXTRA_COMMITS; i++) {
-    await write(`commit refs/heads/main\ncommitter Bench <bench@example.com> ${t0 + i} +0000\n${data(`edit ${i}\n`)}`);
-    await write(`M 100644 inline ${filePath(i % DIRS, i % FILES_PER_DIR)}\n${data(`edited in commit ${i}\n`)}`);
-  }
-  child.stdin.end();
-  await done;
-  await run("git", ["--git-dir", dir, "repack", "-a", "-d", "-q"]);
-  fs.writeFileSync(`${dir}/.complete`, "");
+    for (let i = 1; i <= EXTRA_COMMITS; i++) {
+      await write(`commit refs/heads/main\ncommitter Bench <bench@example.com> ${t0 + i} +0000\n${data(`edit ${i}\n`)}`);
+      await write(`M 100644 inline ${filePath(i % DIRS, i % FILES_PER_DIR)}\n${data(`edited in commit ${i}\n`)}`);
+    }
+  });
 }
 
 export async function startBaseline(gitDir: string, work: string): Promise<{ url: string; stop(): void }> {

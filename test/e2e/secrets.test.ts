@@ -4,21 +4,14 @@ import Database from "better-sqlite3";
 import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { aws, git, gitHome, type Creds } from "../helpers/clients.js";
 import { iamClient, managed, userWith } from "../helpers/iam.js";
 import { startServer, tmpDir, type ServerHandle } from "../helpers/server.js";
+import { serversPerTest } from "../helpers/servers-per-test.js";
 
 /** Secrets at rest and in logs (DESIGN.md principle 7): sealed, hashed, or not kept at all. */
-const servers: ServerHandle[] = [];
-afterEach(async () => {
-  for (const s of servers.splice(0)) await s.stop();
-});
-async function start(opts: Parameters<typeof startServer>[0] = {}) {
-  const s = await startServer(opts);
-  servers.push(s);
-  return s;
-}
+const start = serversPerTest();
 const ACCOUNT = "000000000000";
 
 /** Every file under the data directory (database, its WAL, keys, repositories), as bytes. */

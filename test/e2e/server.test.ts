@@ -2,21 +2,14 @@ import { GetRepositoryCommand, ListRepositoriesCommand } from "@aws-sdk/client-c
 import fs from "node:fs";
 import path from "node:path";
 import zlib from "node:zlib";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { gitPassword } from "../../src/transport/git-auth.js";
 import { aws, codecommit, git, gitHome, gitOk, makeWorkRepo } from "../helpers/clients.js";
 import { rawRequest } from "../helpers/signed.js";
-import { ADMIN, startServer, tmpDir, type ServerHandle } from "../helpers/server.js";
+import { ADMIN, startServer, tmpDir } from "../helpers/server.js";
+import { serversPerTest } from "../helpers/servers-per-test.js";
 
-const servers: ServerHandle[] = [];
-afterEach(async () => {
-  for (const s of servers.splice(0)) await s.stop();
-});
-async function start(opts: Parameters<typeof startServer>[0] = {}) {
-  const s = await startServer(opts);
-  servers.push(s);
-  return s;
-}
+const start = serversPerTest();
 
 function gitTimestamp(ms: number): string {
   return new Date(ms).toISOString().replace(/[-:]/g, "").slice(0, 15);
