@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { Decision } from "../../src/domain/iam/policy/index.js";
+import { dependsOnContext, parsePolicy, type Decision } from "../../src/domain/iam/policy/index.js";
 import { ACCOUNT, alice, decide, session, type Ask } from "../helpers/policy.js";
 
 /**
@@ -504,5 +504,30 @@ describe("matched statements", () => {
   });
   it("is empty for an implicit deny", () => {
     expect(decide([], { action: "s3:GetObject" }).matchedStatements).toEqual([]);
+  });
+});
+
+describe("dependsOnContext: which decisions a caller may keep", () => {
+  const set = (...docs: unknown[]) => ({
+    identity: docs.map((d, i) => ({ name: `p${i}`, policy: parsePolicy(JSON.stringify(d), { kind: "identity" }) })),
+  });
+  const allow = (extra: Record<string, unknown> = {}) => ({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "codecommit:Get*", Resource: REPO, ...extra }] });
+
+  it("is false when no statement about the action has a condition or a variable", () => {
+    expect(dependsOnContext(set(allow()), "codecommit:GetBranch")).toBe(false);
+    // a conditional statement about another action does not count
+    const other = { Version: "2012-10-17", Statement: [{ Effect: "Deny", Action: "codecommit:DeleteRepository", Resource: "*", Condition: { Bool: { "aws:SecureTransport": "false" } } }] };
+    expect(dependsOnContext(set(allow(), other), "codecommit:GetBranch")).toBe(false);
+    expect(dependsOnContext(set(allow(), other), "codecommit:DeleteRepository")).toBe(true);
+  });
+
+  it("is true for a condition, a Resource variable, or either in a boundary", () => {
+    expect(dependsOnContext(set(allow({ Condition: { IpAddress: { "aws:SourceIp": "10.0.0.0/8" } } })), "codecommit:GetBranch")).toBe(true);
+    expect(dependsOnContext(set(allow({ Resource: "arn:aws:codecommit:us-east-1:*:${aws:username}" })), "codecommit:GetBranch")).toBe(true);
+    const withBoundary = { ...set(allow()), boundary: set(allow({ Condition: { Bool: { "aws:SecureTransport": "true" } } })).identity };
+    expect(dependsOnContext(withBoundary, "codecommit:GetBranch")).toBe(true);
+    // a wildcard Action reaches the conditional statement too
+    const star = { Version: "2012-10-17", Statement: [{ Effect: "Deny", Action: "*", Resource: "*", Condition: { DateLessThan: { "aws:TokenIssueTime": "2026-01-01T00:00:00Z" } } }] };
+    expect(dependsOnContext(set(allow(), star), "codecommit:GetBranch")).toBe(true);
   });
 });

@@ -5,6 +5,7 @@ import type { IamDeps } from "./deps.js";
 import {
   buildRequestContext,
   denialMessage,
+  dependsOnContext,
   evaluate,
   parsePolicy,
   awsManagedPolicy,
@@ -45,6 +46,12 @@ export class AccessControl {
   private readonly parsed = new Map<string, ReturnType<typeof parsePolicy>>();
   /** the text each compiled policy came from (to see which context keys policies mention) */
   private readonly source = new WeakMap<object, string>();
+  /**
+   * Decisions that no condition could change, per loaded policy set (so a change to a
+   * principal's policies, which loads a new set, starts afresh): the hot path of a principal
+   * asking the same thing again costs a map lookup instead of an evaluation.
+   */
+  private readonly decisions = new WeakMap<PrincipalPolicies, Map<string, EvaluationResult & { message?: string }>>();
 
   constructor(private readonly deps: IamDeps) {
     deps.bus.subscribe("identities", () => this.cache.clear());
@@ -162,6 +169,30 @@ export class AccessControl {
    * and did not find.
    */
   decideWith(
+    policies: PrincipalPolicies,
+    principal: Principal,
+    request: AccessRequest,
+    facts: Pick<RequestFacts, "sourceIp" | "secureTransport" | "time">,
+    resourcePolicy?: NamedPolicy,
+    missing?: Set<string>,
+  ): EvaluationResult & { message?: string } {
+    // the simulator's runs (recording misses) and trust-policy checks are decided afresh
+    if (missing || resourcePolicy) return this.evaluateWith(policies, principal, request, facts, resourcePolicy, missing);
+    let known = this.decisions.get(policies);
+    const key = `${principal.arn}\u0000${request.action}\u0000${request.resource}`;
+    const hit = known?.get(key);
+    if (hit) return hit;
+    const result = this.evaluateWith(policies, principal, request, facts);
+    const sets = policies.session ? [policies.set, { identity: policies.set.identity, boundary: [policies.session] }] : [policies.set];
+    if (!sets.some((set) => dependsOnContext(set, request.action))) {
+      if (!known) this.decisions.set(policies, (known = new Map()));
+      if (known.size >= 256) known.clear();
+      known.set(key, result);
+    }
+    return result;
+  }
+
+  private evaluateWith(
     policies: PrincipalPolicies,
     principal: Principal,
     request: AccessRequest,

@@ -243,6 +243,27 @@ class Scan {
 }
 
 /**
+ * Whether an evaluation of `action` against these policies can depend on the request's context
+ * (its condition keys, and policy variables in Resource): false when no statement that concerns
+ * the action has a condition or a variable. Then the decision depends only on the policies, the
+ * action, the resource and the principal, and a caller may keep it.
+ */
+export function dependsOnContext(policies: PolicySet, action: string): boolean {
+  const lower = action.toLowerCase();
+  const colon = lower.indexOf(":");
+  const service = colon < 0 ? lower : lower.slice(0, colon);
+  for (const set of [policies.identity, policies.boundary, policies.resource]) {
+    for (const named of set ?? []) {
+      for (const st of statementsFor(named.policy, lower, service)) {
+        if (st.conditions.length > 0) return true;
+        if (st.resource?.patterns.some((p) => p.segments.some((seg) => seg.hasVariables))) return true;
+      }
+    }
+  }
+  return false;
+}
+
+/**
  * Which statements of a policy match an action on Action/NotAction alone. That depends on
  * nothing else in the request, so it is worked out once per policy and action and kept: after
  * the first request for an action, evaluation only looks at the statements that concern it.

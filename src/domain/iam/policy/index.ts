@@ -16,6 +16,7 @@
 
 export { parsePolicy, type ParseOptions } from "./parse.js";
 export {
+  dependsOnContext,
   evaluate,
   type AuthorizationRequest,
   type Decision,
