@@ -19,6 +19,7 @@ import { sweepDeliveries } from "./domain/events/admin.js";
 import { DeliveryWorker } from "./domain/events/deliveries.js";
 import { EventDispatcher } from "./domain/events/dispatcher.js";
 import { RefLedger } from "./domain/events/ref-ledger.js";
+import { PullRequestService } from "./domain/pulls/pull-requests.js";
 import { TriggerService } from "./domain/events/triggers.js";
 import { AccessControl } from "./domain/iam/access.js";
 import { KeyUsageRecorder } from "./domain/iam/access-keys.js";
@@ -135,6 +136,7 @@ async function assemble(
   undo.push(() => graphs.close());
   const content = new ContentService(repos, objects, bus, new HistoryWalks(graphs));
   const commits = new CommitService(repos, objects);
+  const pulls = new PullRequestService(store.db, store.engine, repos, cfg.accountId);
   const identities = new IdentityStore(store.db, box, cfg.accountId, cfg.region, bus);
   const iam = new IamDeps(store.db, box, cfg.accountId, cfg.region, bus, store.engine);
   const access = new AccessControl(iam);
@@ -241,6 +243,7 @@ async function assemble(
           content,
           commits,
           triggers,
+          pulls,
           cloneBases,
           lookups: {
             repositoryArn: (name) => repos.arnOf(name),
@@ -251,8 +254,9 @@ async function assemble(
               const repo = await repos.requireByArn(arn).catch(() => undefined);
               return repo ? repos.tags(repo) : {};
             },
-            // pull requests and comments arrive with their own issue
-            pullRequest: async () => undefined,
+            pullRequest: (id) => pulls.lookup(id),
+            // comments arrive with their own change
+
             commentRepository: async () => undefined,
           },
         }),

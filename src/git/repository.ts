@@ -131,6 +131,18 @@ export class GitRepository {
     });
   }
 
+  /** The best common ancestor of two commits (full IDs), or null when their histories are unrelated. */
+  async mergeBase(a: string, b: string): Promise<string | null> {
+    const r = await this.git(["merge-base", "--end-of-options", a, b], { okCodes: [1] });
+    return r.code === 0 ? r.stdout.toString("utf8").trim() : null;
+  }
+
+  /** Whether `ancestor` is reachable from `descendant` (both full commit IDs; a commit is its own ancestor). */
+  async isAncestor(ancestor: string, descendant: string): Promise<boolean> {
+    const r = await this.git(["merge-base", "--is-ancestor", "--end-of-options", ancestor, descendant], { okCodes: [1] });
+    return r.code === 0;
+  }
+
   /** Points HEAD (the default branch) at a branch. */
   async setHead(branch: string): Promise<void> {
     await this.git(["symbolic-ref", "HEAD", `refs/heads/${branch}`]);

@@ -290,6 +290,125 @@ export interface DeliveryAttemptsTable {
   error: string | null;
 }
 
+/** A pull request (one target: CodeCommit allows one repository per pull request). */
+export interface PullRequestsTable {
+  id: Generated<number>;
+  repository_id: string;
+  title: string;
+  description: string | null;
+  author_arn: string;
+  /** OPEN | CLOSED */
+  status: string;
+  source_ref: string;
+  destination_ref: string;
+  source_commit: string;
+  destination_commit: string;
+  merge_base: string | null;
+  revision_id: string;
+  is_merged: ColumnType<number, number | undefined, number>;
+  merged_by: string | null;
+  merge_commit_id: string | null;
+  merge_option: string | null;
+  client_request_token: string | null;
+  created_at: number;
+  last_activity_at: number;
+}
+
+export interface PullRequestEventsTable {
+  id: Generated<number>;
+  pull_request_id: number;
+  event_type: string;
+  actor_arn: string;
+  /** JSON: the event's metadata member, as the wire carries it */
+  metadata: string;
+  created_at: number;
+}
+
+export interface PullRequestApprovalRulesTable {
+  id: string;
+  pull_request_id: number;
+  name: string;
+  content: string;
+  content_sha256: string;
+  origin_template_id: string | null;
+  origin_template_name: string | null;
+  last_modified_user: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface PullRequestApprovalsTable {
+  pull_request_id: number;
+  revision_id: string;
+  user_arn: string;
+  created_at: number;
+}
+
+export interface PullRequestOverridesTable {
+  pull_request_id: number;
+  revision_id: string;
+  overrider_arn: string;
+  created_at: number;
+}
+
+export interface ApprovalRuleTemplatesTable {
+  id: string;
+  name: string;
+  description: string;
+  content: string;
+  content_sha256: string;
+  last_modified_user: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface ApprovalRuleTemplateRepositoriesTable {
+  template_id: string;
+  repository_id: string;
+  created_at: number;
+}
+
+/** A comment on compared commits, or on a pull request when pull_request_id is set. */
+export interface CommentsTable {
+  id: string;
+  repository_id: string;
+  pull_request_id: number | null;
+  before_commit_id: string | null;
+  after_commit_id: string;
+  before_blob_id: string | null;
+  after_blob_id: string | null;
+  file_path: string | null;
+  file_position: number | null;
+  /** BEFORE | AFTER */
+  relative_file_version: string | null;
+  in_reply_to: string | null;
+  /** the thread's first comment (its own ID for a first comment) */
+  thread_id: string;
+  content: string;
+  deleted: ColumnType<number, number | undefined, number>;
+  author_arn: string;
+  client_request_token: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface CommentReactionsTable {
+  comment_id: string;
+  user_arn: string;
+  /** short code, e.g. :thumbsup: */
+  reaction: string;
+  created_at: number;
+}
+
+/** What a clientRequestToken made, per operation family (see domain/idempotency.ts). */
+export interface ClientRequestTokensTable {
+  scope: string;
+  token: string;
+  fingerprint: string;
+  result: string;
+  created_at: number;
+}
+
 export interface Database {
   repositories: RepositoriesTable;
   repository_tags: RepositoryTagsTable;
@@ -318,4 +437,14 @@ export interface Database {
   function_endpoints: FunctionEndpointsTable;
   deliveries: DeliveriesTable;
   delivery_attempts: DeliveryAttemptsTable;
+  pull_requests: PullRequestsTable;
+  pull_request_events: PullRequestEventsTable;
+  pull_request_approval_rules: PullRequestApprovalRulesTable;
+  pull_request_approvals: PullRequestApprovalsTable;
+  pull_request_overrides: PullRequestOverridesTable;
+  approval_rule_templates: ApprovalRuleTemplatesTable;
+  approval_rule_template_repositories: ApprovalRuleTemplateRepositoriesTable;
+  comments: CommentsTable;
+  comment_reactions: CommentReactionsTable;
+  client_request_tokens: ClientRequestTokensTable;
 }

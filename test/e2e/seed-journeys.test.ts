@@ -16,6 +16,8 @@ import { knownHostsFor, makeKey, sshGitEnv, sshUrl, uploadKey } from "../helpers
  */
 let server: ServerHandle;
 let known: string;
+/** each repository's open pull request (feature into main), for the pull request operations' probes */
+const pullRequests: Record<string, string> = {};
 const ACCOUNT = "000000000000";
 const REGION = "us-east-1";
 const arnOf = (repo: string) => `arn:aws:codecommit:${REGION}:${ACCOUNT}:${repo}`;
@@ -29,6 +31,11 @@ beforeAll(async () => {
     expect((await call(server.url, "sdk", "CreateRepository", { repositoryName: r })).error).toBeUndefined();
     const work = await makeWorkRepo(admin, { "README.md": `${r}\n` });
     await gitOk(["push", "-q", `${server.url}/v1/repos/${r}`, "main"], { cwd: work, env: admin });
+    await gitOk(["commit", "-q", "--allow-empty", "-m", "feature"], { cwd: work, env: admin });
+    await gitOk(["push", "-q", `${server.url}/v1/repos/${r}`, "HEAD:refs/heads/feature"], { cwd: work, env: admin });
+    const pr = await call(server.url, "sdk", "CreatePullRequest", { title: "feature", targets: [{ repositoryName: r, sourceReference: "feature" }] });
+    expect(pr.error).toBeUndefined();
+    pullRequests[r] = pr.out.pullRequest.pullRequestId;
   }
 });
 afterAll(async () => {
@@ -86,7 +93,7 @@ async function everyOperation(creds: Creds, tag: string, repo: string, policy: P
   const outcome: Record<string, string> = {};
   const expected: Record<string, string> = {};
   for (const op of served) {
-    const { input, resource } = probe(op, { repo, repoArn: arnOf(repo), tip, tag });
+    const { input, resource } = probe(op, { repo, repoArn: arnOf(repo), tip, tag, pullRequestId: pullRequests[repo]! });
     const r = await call(server.url, "sdk", op, input, creds);
     outcome[op] = r.error === "AccessDeniedException" ? "denied" : "allowed";
     expected[op] = plainPolicyAllows(policy, `codecommit:${op}`, resource) ? "allowed" : "denied";

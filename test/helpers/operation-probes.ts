@@ -12,7 +12,9 @@ import { codecommitService } from "../../src/aws/services/codecommit/index.js";
 export function servedCodeCommitOperations(): string[] {
   const none = {} as never;
   const lookups = { repositoryArn: () => "", region: "us-east-1", accountId: "0", partition: "aws" } as never;
-  return Object.keys(codecommitService({ repos: none, branches: none, content: none, commits: none, triggers: none, cloneBases: none, lookups }).operations);
+  return Object.keys(
+    codecommitService({ repos: none, branches: none, content: none, commits: none, triggers: none, pulls: none, cloneBases: none, lookups }).operations,
+  );
 }
 
 export interface ProbeContext {
@@ -22,6 +24,8 @@ export interface ProbeContext {
   tip: string;
   /** unique per caller, for names the probe creates */
   tag: string;
+  /** an open pull request of the repository (operations on it are authorized on the repository) */
+  pullRequestId: string;
 }
 
 const BOGUS = "1".repeat(40);
@@ -89,6 +93,19 @@ export function probe(op: string, c: ProbeContext): { input: Record<string, unkn
       return on({ triggers: [] });
     case "TestRepositoryTriggers":
       return on({ triggers: [] });
+    case "CreatePullRequest":
+      return { input: { title: "probe", targets: [{ repositoryName: r, sourceReference: `never-made-${c.tag}` }] }, resource: c.repoArn };
+    case "ListPullRequests":
+      return on({});
+    case "GetPullRequest":
+    case "DescribePullRequestEvents":
+      return { input: { pullRequestId: c.pullRequestId }, resource: c.repoArn };
+    case "UpdatePullRequestTitle":
+      return { input: { pullRequestId: c.pullRequestId, title: "" }, resource: c.repoArn };
+    case "UpdatePullRequestDescription":
+      return { input: { pullRequestId: c.pullRequestId, description: "x".repeat(10241) }, resource: c.repoArn };
+    case "UpdatePullRequestStatus":
+      return { input: { pullRequestId: c.pullRequestId, pullRequestStatus: "MERGED" }, resource: c.repoArn };
     default:
       throw new Error(`no probe for ${op}: add one when an operation is served`);
   }

@@ -5,6 +5,7 @@ import * as m002 from "./002_iam.js";
 import * as m003 from "./003_events.js";
 import * as m004 from "./004_iam_names.js";
 import * as m005 from "./005_delivery_order.js";
+import * as m006 from "./006_pull_requests.js";
 
 export interface Migration {
   name: string;
@@ -18,4 +19,5 @@ export const migrations: Migration[] = [
   { name: "003_events", up: m003.up },
   { name: "004_iam_names", up: m004.up },
   { name: "005_delivery_order", up: m005.up },
+  { name: "006_pull_requests", up: m006.up },
 ];

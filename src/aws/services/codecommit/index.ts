@@ -2,6 +2,7 @@ import { tooLarge } from "../../../domain/content/change-set.js";
 import type { CommitService } from "../../../domain/content/commit-service.js";
 import type { ContentService } from "../../../domain/content/content-service.js";
 import type { TriggerService } from "../../../domain/events/triggers.js";
+import type { PullRequestService } from "../../../domain/pulls/pull-requests.js";
 import type { BranchService } from "../../../domain/repos/branches.js";
 import type { RepositoryService } from "../../../domain/repos/repositories.js";
 import type { AwsService } from "../../service.js";
@@ -10,6 +11,7 @@ import { branchOperations } from "./branches.js";
 import { commitOperations } from "./commits.js";
 import { contentOperations } from "./content.js";
 import type { CloneBases } from "./metadata.js";
+import { pullRequestOperations } from "./pull-requests.js";
 import { repositoryOperations } from "./repositories.js";
 import { tagOperations } from "./tags.js";
 import { triggerOperations } from "./triggers.js";
@@ -21,6 +23,7 @@ export function codecommitService(deps: {
   content: ContentService;
   commits: CommitService;
   triggers: TriggerService;
+  pulls: PullRequestService;
   cloneBases: CloneBases;
   lookups: CodeCommitAuthzLookups;
 }): AwsService {
@@ -34,6 +37,7 @@ export function codecommitService(deps: {
       ...contentOperations(deps.content),
       ...commitOperations(deps.content, deps.commits),
       ...triggerOperations(deps.triggers),
+      ...pullRequestOperations(deps.pulls),
     },
     authz: codecommitAuthz(deps.lookups),
     accessDenied: codecommitAccessDenied,
