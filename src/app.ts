@@ -17,8 +17,9 @@ import { HistoryWalks } from "./domain/content/history-walks.js";
 import { ObjectCache } from "./domain/content/object-reader.js";
 import { sweepDeliveries } from "./domain/events/admin.js";
 import { DeliveryWorker } from "./domain/events/deliveries.js";
-import { EventDispatcher } from "./domain/events/dispatcher.js";
+import { Outbox, type OutboxConsumer } from "./domain/events/outbox.js";
 import { RefLedger } from "./domain/events/ref-ledger.js";
+import { TriggerFanOut } from "./domain/events/trigger-fan-out.js";
 import { PullRequestService } from "./domain/pulls/pull-requests.js";
 import { TriggerService } from "./domain/events/triggers.js";
 import { AccessControl } from "./domain/iam/access.js";
@@ -128,7 +129,7 @@ async function assemble(
   // a repository's ref lock spans processes on PostgreSQL (session-level advisory locks)
   const refLocks = cfg.databaseUrl ? postgresSessionLocks(cfg.databaseUrl, log) : processLocalLocks;
   undo.push(() => refLocks.close());
-  const ledger = new RefLedger(store.db, log, bus, refLocks);
+  const ledger = new RefLedger(store.db, store.engine, log, bus, refLocks);
   const repos = new RepositoryService(store.db, runner, catFiles, ledger, cfg, log, bus, store.engine);
   const branches = new BranchService(repos, store.db, bus);
   const objects = new ObjectCache();
@@ -163,11 +164,12 @@ async function assemble(
   const sender = httpSender();
   undo.push(() => sender.close());
   let worker: DeliveryWorker | undefined;
-  let dispatcher: EventDispatcher | undefined;
+  // the readers of the ref_events outbox
+  const consumers: OutboxConsumer[] = [];
   const sns = new SnsDeps(store.db, cfg.region, cfg.accountId, { base: () => cloneBases.http }, log, () => worker?.wake(), store.engine);
   const triggers = new TriggerService(repos, sns, sender.send, cfg.deliveryTimeoutSeconds * 1000);
   if (cfg.deliveryWorkers) {
-    dispatcher = new EventDispatcher(store.db, store.engine, { region: cfg.region, accountId: cfg.accountId }, log, () => worker?.wake());
+    consumers.push(new TriggerFanOut({ region: cfg.region, accountId: cfg.accountId }, log, () => worker?.wake()));
     worker = new DeliveryWorker(store.db, signer, sns.urls, sender.send, log, {
       engine: store.engine,
       delayScale: cfg.deliveryDelayScale,
@@ -176,8 +178,9 @@ async function assemble(
       leaseMs: Math.max(30_000, cfg.deliveryTimeoutSeconds * 2000),
       pollMs: 1000,
     });
-    bus.subscribe("ref-events", () => dispatcher?.wake());
   }
+  const outbox = new Outbox(store.db, store.engine, log, consumers);
+  bus.subscribe("ref-events", () => outbox.wake());
   const eventSweep = async () => {
     await sweepSubscriptions(sns);
     await sweepDeliveries(store.db, cfg.deliveryRetentionDays * 86400_000);
@@ -312,8 +315,8 @@ async function assemble(
   // deliveries name this server in their URLs, so they start once its URL is known
   await worker?.start();
   undo.push(() => worker?.stop());
-  dispatcher?.start();
-  undo.push(() => dispatcher?.stop());
+  await outbox.start();
+  undo.push(() => outbox.stop());
 
   let stopping: Promise<void> | undefined;
   const stop = () =>
@@ -323,7 +326,7 @@ async function assemble(
       const deadline = Date.now() + graceMs;
       await Promise.all([drainHttp(app, () => inFlight, () => lastActivity, graceMs), ssh.stop(graceMs)]);
       clearInterval(eventSweeper);
-      await dispatcher?.stop();
+      await outbox.stop();
       await worker?.stop();
       sender.close();
       catFiles.closeAll(); // the long-lived readers would otherwise keep drain() waiting

@@ -160,7 +160,8 @@ export interface RefTipsTable {
 
 /**
  * The outbox: one row per recorded change of a repository's refs, written in the same
- * transaction that moves ref_tips. Delivery workers read it (events issue).
+ * transaction that moves ref_tips, in id order. Its readers (domain/events/outbox.ts) each keep
+ * a cursor in outbox_cursors.
  */
 export interface RefEventsTable {
   id: Generated<number>;
@@ -172,8 +173,13 @@ export interface RefEventsTable {
   /** JSON: [{ref, oldCommit, newCommit}] */
   refs: string;
   created_at: number;
-  /** when the events workers fanned the row out to its triggers (null: not yet) */
-  dispatched_at: ColumnType<number | null, number | null | undefined, number | null>;
+}
+
+/** How far each reader of the ref_events outbox has got: the id of the last row it handled. */
+export interface OutboxCursorsTable {
+  consumer: string;
+  position: number;
+  updated_at: number;
 }
 
 /**
@@ -417,6 +423,7 @@ export interface Database {
   ref_tips: RefTipsTable;
   ref_events: RefEventsTable;
   ref_intents: RefIntentsTable;
+  outbox_cursors: OutboxCursorsTable;
   iam_groups: IamGroupsTable;
   iam_group_members: IamGroupMembersTable;
   iam_roles: IamRolesTable;

@@ -2,11 +2,15 @@ import crypto from "node:crypto";
 import type { Kysely } from "kysely";
 import type { GitRepository } from "../../git/repository.js";
 import { ZERO_OID } from "../../git/repository.js";
+import { lockInTransaction, type Engine } from "../../store/db.js";
 import type { Database } from "../../store/schema.js";
 import { processLocalLocks, type SessionLocks } from "../../store/session-locks.js";
 import type { Logger } from "../../log.js";
 import type { ChangeBus } from "../change-bus.js";
 import { RepositoryRefLocks } from "./ref-lock.js";
+
+/** Serialises the outbox's writers from the insert to the commit (see recordLocked). */
+const OUTBOX_WRITE_LOCK = "headwater.ref-events";
 
 export interface RefChange {
   ref: string;
@@ -55,6 +59,7 @@ export class RefLedger {
 
   constructor(
     private readonly db: Kysely<Database>,
+    private readonly engine: Engine,
     private readonly log: Logger,
     private readonly bus: ChangeBus,
     sharedLocks: SessionLocks = processLocalLocks,
@@ -179,6 +184,9 @@ export class RefLedger {
       if (changes.length === 0) return changes;
 
       const now = Date.now();
+      // Rows commit in id order, so a reader whose cursor is past an id has seen every row
+      // before it: on PostgreSQL the id is taken under a lock held until the commit.
+      await lockInTransaction(trx, this.engine, OUTBOX_WRITE_LOCK);
       await trx
         .insertInto("ref_events")
         .values({

@@ -6,6 +6,7 @@ import * as m003 from "./003_events.js";
 import * as m004 from "./004_iam_names.js";
 import * as m005 from "./005_delivery_order.js";
 import * as m006 from "./006_pull_requests.js";
+import * as m007 from "./007_outbox_consumers.js";
 
 export interface Migration {
   name: string;
@@ -20,4 +21,5 @@ export const migrations: Migration[] = [
   { name: "004_iam_names", up: m004.up },
   { name: "005_delivery_order", up: m005.up },
   { name: "006_pull_requests", up: m006.up },
+  { name: "007_outbox_consumers", up: m007.up },
 ];
