@@ -20,6 +20,7 @@ import { DeliveryWorker } from "./domain/events/deliveries.js";
 import { Outbox, type OutboxConsumer } from "./domain/events/outbox.js";
 import { RefLedger } from "./domain/events/ref-ledger.js";
 import { TriggerFanOut } from "./domain/events/trigger-fan-out.js";
+import { PullRequestsFollowGit } from "./domain/pulls/follow-git.js";
 import { PullRequestService } from "./domain/pulls/pull-requests.js";
 import { TriggerService } from "./domain/events/triggers.js";
 import { AccessControl } from "./domain/iam/access.js";
@@ -164,8 +165,8 @@ async function assemble(
   const sender = httpSender();
   undo.push(() => sender.close());
   let worker: DeliveryWorker | undefined;
-  // the readers of the ref_events outbox
-  const consumers: OutboxConsumer[] = [];
+  // the readers of the ref_events outbox: pull requests follow git in every process
+  const consumers: OutboxConsumer[] = [new PullRequestsFollowGit(store.db, (id) => repos.git({ id }), { region: cfg.region, accountId: cfg.accountId })];
   const sns = new SnsDeps(store.db, cfg.region, cfg.accountId, { base: () => cloneBases.http }, log, () => worker?.wake(), store.engine);
   const triggers = new TriggerService(repos, sns, sender.send, cfg.deliveryTimeoutSeconds * 1000);
   if (cfg.deliveryWorkers) {
