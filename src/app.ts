@@ -192,6 +192,8 @@ async function assemble(
 
   // Crash repair before serving: orphaned directories, and ref changes never recorded.
   await repos.sweepOrphans();
+  // objects of interrupted pushes, once past any transfer's time limit (and SIGTERM's grace)
+  await repos.sweepQuarantines(cfg.gitTimeoutSeconds * 1000 + 5 * 60_000);
   await ledger.repair((await repos.all()).map((r) => repos.handle(r)));
 
   const tls = await loadTls(cfg);

@@ -1,5 +1,6 @@
 import crypto from "node:crypto";
 import zlib from "node:zlib";
+import { GitError } from "./exec.js";
 import { hashObject, type ObjectType } from "./objects.js";
 import type { GitRepository } from "./repository.js";
 
@@ -39,15 +40,53 @@ export function buildPack(objects: NewObject[]): Buffer {
   return Buffer.concat([pack, crypto.createHash("sha1").update(pack).digest()]);
 }
 
+/** One problem git's fsck reported: `error: object <oid>: <id>: <message>`. */
+export interface FsckFinding {
+  oid: string;
+  /** fsck's message ID, e.g. hasDotgit, fullPathname, zeroPaddedFilemode */
+  id: string;
+  message: string;
+}
+
+/**
+ * `git unpack-objects --strict` refused the objects: one of them (or one it links to) is not
+ * something git accepts. What is wrong is in the objects, not in the server, so the caller can
+ * answer it; `findings` are fsck's, and `reason` is git's last word when fsck named no object.
+ */
+export class ObjectCheckError extends Error {
+  constructor(
+    readonly findings: FsckFinding[],
+    readonly reason: string,
+  ) {
+    super(`git refused the objects: ${findings.map((f) => `${f.id}: ${f.message}`).join("; ") || reason}`);
+  }
+}
+
+const FINDING = /^error: object ([0-9a-f]{40,64}): (\w+): (.*)$/gm;
+/** how unpack-objects --strict dies when a check, not the machine, failed */
+const CHECK_FAILED = /fsck error|Error on reachable objects|object of unexpected type|expected type|invalid (?:tree|commit|tag)|bad (?:tree|commit|tag)/i;
+
+function checkError(e: GitError): ObjectCheckError | null {
+  const findings = [...e.stderr.matchAll(FINDING)].map((m) => ({ oid: m[1]!, id: m[2]!, message: m[3]!.trim() }));
+  if (!findings.length && !CHECK_FAILED.test(e.stderr)) return null;
+  const fatal = /^fatal: (.*)$/m.exec(e.stderr)?.[1]?.trim() ?? e.stderr.trim();
+  return new ObjectCheckError(findings, fatal);
+}
+
 /**
  * Writes objects into the repository with one git process, whatever their number:
  * `git unpack-objects --strict` stores each one loose and fsck-checks it on the way (tree
  * order, names, modes, idents, links to objects that must exist), so a bug here cannot put a
- * malformed object into a repository. Returns the object IDs, in order.
+ * malformed object into a repository. Returns the object IDs, in order. Throws
+ * ObjectCheckError when git refuses the objects (for a request to answer, not a 500).
  */
 export async function writeObjects(repo: GitRepository, objects: NewObject[]): Promise<string[]> {
   const ids = objects.map((o) => hashObject(o.type, o.body));
   if (objects.length === 0) return ids;
-  await repo.git(["unpack-objects", "-q", "--strict"], { input: buildPack(objects) });
+  try {
+    await repo.git(["unpack-objects", "-q", "--strict"], { input: buildPack(objects) });
+  } catch (e) {
+    throw (e instanceof GitError && checkError(e)) || e;
+  }
   return ids;
 }

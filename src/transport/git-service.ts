@@ -21,6 +21,17 @@ function tooManyRefs(commands: PushCommand[]): { ref: string; message: string } 
   };
 }
 
+/**
+ * Pushed objects are checked as the API's own writes are (git/object-writer.ts): with
+ * receive.fsckObjects, receive-pack runs unpack-objects or index-pack with `--strict`, which
+ * fsck-checks every object with fsck's warnings as errors. So a push of a tree holding `.git`,
+ * `..` or a `a/b` entry (fsck's hasDotgit, hasDotdot, fullPathname), which would attack whoever
+ * checks it out, is refused with git's own message ("unpacker error") before any ref moves.
+ * Given on the command line, not in each repository's config, so that repositories created
+ * before this check have it too.
+ */
+const RECEIVE_CHECKS = ["-c", "receive.fsckObjects=true"];
+
 /** A refusal git clients print: `status` for HTTP, the text for both transports. */
 export class GitServeError extends Error {
   constructor(
@@ -113,7 +124,7 @@ export class GitServing {
    * answering the client: the push is recorded by then.
    */
   receivePack(caller: Caller, repo: Repository, opts: Omit<GitSpawnOptions, "advertise">): PushSession {
-    const child = this.start("git-receive-pack", repo, opts, this.hooks.gitArgs, this.hooks.env, ["pipe", "pipe", "pipe", "pipe"]);
+    const child = this.start("git-receive-pack", repo, opts, [...this.hooks.gitArgs, ...RECEIVE_CHECKS], this.hooks.env, ["pipe", "pipe", "pipe", "pipe"]);
     const handle = this.repos.handle(repo);
     return new PushSession(child, {
       ledger: this.repos.ledger,

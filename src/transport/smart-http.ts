@@ -65,6 +65,10 @@ export async function smartHttpPlugin(app: FastifyInstance, opts: SmartHttpOptio
     } else if (e instanceof GitServeError) {
       status = e.status;
       message = e.message;
+    } else if (isCorruptGzip(e)) {
+      // the client's fault, like a body that is not pkt-lines: not a 500
+      status = 400;
+      message = "The request body is not valid gzip data.";
     } else if (isServiceError(e)) {
       // authorization refusals and the like: git prints the text after "remote:"
       status = e.status === 400 || e.code === "AccessDeniedException" ? 403 : e.status;
@@ -177,6 +181,12 @@ function requestBody(raw: IncomingMessage): Readable {
     return raw.pipe(gunzip);
   }
   return raw;
+}
+
+/** zlib's errors (Z_DATA_ERROR, Z_BUF_ERROR, …), as the inflated request body reports them */
+function isCorruptGzip(e: unknown): boolean {
+  const code = (e as { code?: unknown } | null)?.code;
+  return typeof code === "string" && code.startsWith("Z_");
 }
 
 function hijack(reply: FastifyReply, contentType: string): ServerResponse {

@@ -3,7 +3,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { call, type ClientKind } from "../helpers/api.js";
-import { aws, codecommit, gitHome, gitOk, makeWorkRepo } from "../helpers/clients.js";
+import { aws, cliErrorCode, codecommit, gitHome, gitOk, makeWorkRepo } from "../helpers/clients.js";
 import { startServer, type ServerHandle } from "../helpers/server.js";
 
 let server: ServerHandle;
@@ -117,6 +117,50 @@ describe.each(clients)("branches with the %s", (client) => {
     }
     // none of it changed anything
     expect((await call(server.url, client, "GetRepository", { repositoryName: "br" })).out.repositoryMetadata.defaultBranch).toBe("main");
+  });
+});
+
+describe("branch names git refuses", () => {
+  // names git reads as options, or refuses as refs (git check-ref-format --branch); the unit
+  // test test/unit/branch-names.test.ts holds our rule against git's over many more
+  const optionLike = ["-x", "--output=/tmp/headwater-branch-probe"];
+  const refused = [...optionLike, "HEAD", "x.lock", "a/.b", "a:b", "a\\b", "a..b"];
+
+  it("are refused by every operation that takes a branch name, with the CLI, and nothing is created", async () => {
+    const cc = (args: string[]) => aws(server.url, ["codecommit", ...args]);
+    const b64 = Buffer.from("x\n").toString("base64");
+    for (const name of refused) {
+      // `--flag=value`, so that the CLI takes a leading - as the value
+      const calls: Array<[string[], string]> = [
+        [["create-branch", "--repository-name", "br", `--branch-name=${name}`, "--commit-id", first], "InvalidBranchNameException"],
+        [["get-branch", "--repository-name", "br", `--branch-name=${name}`], "InvalidBranchNameException"],
+        [["delete-branch", "--repository-name", "br", `--branch-name=${name}`], "InvalidBranchNameException"],
+        [["update-default-branch", "--repository-name", "br", `--default-branch-name=${name}`], "InvalidBranchNameException"],
+        [["put-file", "--repository-name", "br", `--branch-name=${name}`, "--file-path", "x.txt", "--file-content", b64, "--parent-commit-id", second], "InvalidBranchNameException"],
+        [["delete-file", "--repository-name", "br", `--branch-name=${name}`, "--file-path", "second.txt", "--parent-commit-id", second], "InvalidBranchNameException"],
+        [["create-commit", "--repository-name", "br", `--branch-name=${name}`, "--parent-commit-id", second, "--put-files", JSON.stringify([{ filePath: "x.txt", fileContent: b64 }])], "InvalidBranchNameException"],
+        [["get-file", "--repository-name", "br", `--commit-specifier=${name}`, "--file-path", "README.md"], "InvalidCommitException"],
+      ];
+      // every operation for the names git reads as options; CreateBranch alone for the others
+      for (const [args, code] of optionLike.includes(name) ? calls : calls.slice(0, 1)) {
+        const r = await cc(args);
+        expect({ args, code: cliErrorCode(r) }).toEqual({ args, code });
+        expect(r.stderr).toContain(`'${name}'`);
+      }
+    }
+    const remote = await gitOk(["ls-remote", `${server.url}/v1/repos/br`], { env });
+    expect(remote).not.toMatch(/refs\/heads\/(-|HEAD$|x\.lock|a\/\.b|a:b|a\\b)/m);
+    expect(fs.existsSync("/tmp/headwater-branch-probe")).toBe(false);
+    expect((await call(server.url, "sdk", "GetRepository", { repositoryName: "br" })).out.repositoryMetadata.defaultBranch).toBe("main");
+  });
+
+  it("leaves names git accepts alone, @ and non-ASCII ones included", async () => {
+    for (const name of ["@", "a-", "naïve/café", "x.lockx", "a{b}"]) {
+      const r = await aws(server.url, ["codecommit", "create-branch", "--repository-name", "br", `--branch-name=${name}`, "--commit-id", first]);
+      expect({ name, code: r.code, stderr: r.stderr }).toEqual({ name, code: 0, stderr: "" });
+      const remote = await gitOk(["ls-remote", `${server.url}/v1/repos/br`, `refs/heads/${name}`], { env });
+      expect(remote.trim()).toBe(`${first}\trefs/heads/${name}`);
+    }
   });
 });
 

@@ -263,6 +263,8 @@ describe("trigger operations: CodeCommit's errors with the CLI v2 and the SDK v3
     ["no branch list", () => [{ name: "t", destinationArn: topicArn, events: ["all"] }], "RepositoryTriggerBranchNameListRequiredException"],
     ["eleven branches", () => [{ ...good(), branches: Array.from({ length: 11 }, (_, i) => `b${i}`) }], "MaximumBranchesExceededException"],
     ["an invalid branch name", () => [{ ...good(), branches: ["a..b"] }], "InvalidRepositoryTriggerBranchNameException"],
+    ["a branch name git reads as an option", () => [{ ...good(), branches: ["main", "-x"] }], "InvalidRepositoryTriggerBranchNameException"],
+    ["a branch name that ends in .lock", () => [{ ...good(), branches: ["x.lock"] }], "InvalidRepositoryTriggerBranchNameException"],
     ["no events", () => [{ ...good(), events: [] }], "RepositoryTriggerEventsListRequiredException"],
     ["all with another event", () => [{ ...good(), events: ["all", "createReference"] }], "InvalidRepositoryTriggerEventsException"],
     ["an unknown event", () => [{ ...good(), events: ["pushReference"] }], "InvalidRepositoryTriggerEventsException"],

@@ -1,5 +1,5 @@
 import { ServiceError } from "../../errors.js";
-import { toBinary } from "../../git/objects.js";
+import { fromBinary, toBinary } from "../../git/objects.js";
 import { contentErrors } from "./errors.js";
 
 /** CodeCommit's path quotas: 4,096 characters, at most 20 directories deep. */
@@ -33,6 +33,15 @@ function componentProblem(c: string): string | null {
   const folded = c.replace(HFS_IGNORABLE, "").toLowerCase().replace(/[ .]+$/, "");
   if (folded === ".git" || folded === "git~1") return "it cannot contain a .git component";
   return null;
+}
+
+/**
+ * Whether a name read from a tree (a binary string, see git/objects.ts) is one the API would
+ * refuse in a path, or one with a slash in it (fsck's fullPathname), which no path can express.
+ */
+export function treeEntryNameProblem(binaryName: string): string | null {
+  if (binaryName.includes("/")) return "it contains /";
+  return componentProblem(fromBinary(binaryName));
 }
 
 function parse(raw: string, what: "file" | "folder"): RepoPath {

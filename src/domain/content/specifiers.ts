@@ -1,5 +1,5 @@
 import { ServiceError } from "../../errors.js";
-import { branchNameProblem } from "../repos/names.js";
+import { branchNameProblem, refNameProblem } from "../repos/names.js";
 import { contentErrors } from "./errors.js";
 import type { Commit, ObjectReader } from "./object-reader.js";
 
@@ -39,8 +39,8 @@ export async function resolveCommit(
     return load(reader, oid, spec, repoName);
   }
 
-  const name = spec.startsWith("refs/") ? spec.slice("refs/".length) : spec;
-  const problem = branchNameProblem(name);
+  // a full ref by git's rules; a short name as a branch or tag name (neither begins with -)
+  const problem = spec.startsWith("refs/") ? refNameProblem(spec) : branchNameProblem(spec);
   if (problem) throw contentErrors.invalidCommit(spec, `as a reference name it ${problem}`);
   const candidates = spec.startsWith("refs/") ? [spec] : [`refs/tags/${spec}`, `refs/heads/${spec}`];
   // ask for every candidate at once: the requests are pipelined to one cat-file process

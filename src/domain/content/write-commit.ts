@@ -1,10 +1,11 @@
-import { writeObjects, type NewObject } from "../../git/object-writer.js";
+import { ObjectCheckError, writeObjects, type NewObject } from "../../git/object-writer.js";
 import { hashObject, serializeCommit, type Ident } from "../../git/objects.js";
 import { RefUpdateConflict, ZERO_OID } from "../../git/repository.js";
 import type { Caller } from "../context.js";
 import type { Repository, RepositoryService } from "../repos/repositories.js";
 import { parentOutdated, type BranchTarget } from "./branch-target.js";
 import type { ObjectReader } from "./object-reader.js";
+import { refusedObjectsError } from "./refused-objects.js";
 import type { BuiltTree } from "./tree-editor.js";
 
 export interface CommitToWrite {
@@ -40,7 +41,9 @@ export async function writeCommit(repos: RepositoryService, repo: Repository, re
     message: c.message,
   });
   objects.push(...c.tree.objects, { type: "commit", body });
-  const ids = await writeObjects(git, objects);
+  const ids = await writeObjects(git, objects).catch((e: unknown) => {
+    throw e instanceof ObjectCheckError ? refusedObjectsError(e, c.tree, c.target.branchName) : e;
+  });
   const commitId = ids[ids.length - 1]!;
 
   const { ref, tip, branchName } = c.target;

@@ -31,20 +31,38 @@ export function validateRepositoryName(value: unknown): string {
   return name;
 }
 
-/** Branch names follow `git check-ref-format` plus CodeCommit's rule against 40-hex names. */
-export function branchNameProblem(name: string): string | null {
-  if (name.length < 1 || name.length > 256) return "must be 1 to 256 characters long";
-  if (/^[0-9a-fA-F]{40}$/.test(name)) return "cannot be 40 hexadecimal characters (it would look like a commit ID)";
-  if (name === "@") return "cannot be the single character @";
-  if (name.startsWith("/") || name.endsWith("/")) return "cannot begin or end with /";
-  if (name.startsWith(".") || name.endsWith(".")) return "cannot begin or end with .";
-  if (name.includes("..") || name.includes("//") || name.includes("@{")) return "cannot contain .., // or @{";
-  if (/[\x00-\x20\x7f~^:?*[\\]/.test(name)) return "cannot contain spaces, control characters or any of ~ ^ : ? * [ \\";
-  for (const part of name.split("/")) {
+/**
+ * git's rules for a full reference name, as `git check-ref-format` applies them (refs.c
+ * check_refname_format; see Documentation/git-check-ref-format.txt): the reason a name breaks
+ * them, or null. Bytes above 0x7f are all allowed, so checking UTF-16 units is checking bytes.
+ */
+export function refNameProblem(ref: string): string | null {
+  if (ref === "@") return "cannot be the single character @";
+  if (/[\x00-\x20\x7f~^:?*[\\]/.test(ref)) return "cannot contain spaces, control characters or any of ~ ^ : ? * [ \\";
+  if (ref.includes("..")) return "cannot contain ..";
+  if (ref.includes("@{")) return "cannot contain @{";
+  if (ref.startsWith("/") || ref.endsWith("/") || ref.includes("//")) return "cannot begin or end with / or contain //";
+  if (ref.endsWith(".")) return "cannot end with .";
+  for (const part of ref.split("/")) {
     if (part.startsWith(".")) return "cannot have a path component that begins with .";
     if (part.endsWith(".lock")) return "cannot have a path component that ends with .lock";
   }
+  // not git's rule: a lone UTF-16 surrogate has no UTF-8 bytes, so no ref could carry it
+  if (/\p{Cs}/u.test(ref)) return "must be valid Unicode text";
   return null;
+}
+
+/**
+ * A branch name as `git check-ref-format --branch` accepts it (refs/heads/NAME is a valid ref;
+ * the name does not begin with -, which git would read as an option; it is not HEAD), plus
+ * CodeCommit's length limit and its rule against 40-hex names.
+ */
+export function branchNameProblem(name: string): string | null {
+  if (name.length < 1 || name.length > 256) return "must be 1 to 256 characters long";
+  if (/^[0-9a-fA-F]{40}$/.test(name)) return "cannot be 40 hexadecimal characters (it would look like a commit ID)";
+  if (name.startsWith("-")) return "cannot begin with - (git would read it as an option)";
+  if (name === "HEAD") return "cannot be HEAD";
+  return refNameProblem(`refs/heads/${name}`);
 }
 
 export function validateBranchName(value: unknown): string {

@@ -5,6 +5,7 @@ import type { Kysely } from "kysely";
 import { ServiceError } from "../../errors.js";
 import type { CatFilePool } from "../../git/cat-file.js";
 import type { GitRunner } from "../../git/exec.js";
+import { sweepQuarantines } from "../../git/quarantine.js";
 import { GitRepository } from "../../git/repository.js";
 import { lockInTransaction, type Engine } from "../../store/db.js";
 import type { Database, RepositoriesTable } from "../../store/schema.js";
@@ -393,6 +394,19 @@ export class RepositoryService {
     const keys = validateTagKeys(keysInput);
     if (keys.length === 0) return;
     await this.db.deleteFrom("repository_tags").where("repository_id", "=", repo.id).where("tag_key", "in", keys).execute();
+  }
+
+  /**
+   * Removes the quarantines of pushes that were interrupted (see git/quarantine.ts), once no
+   * push could still be using them: older than `olderThanMs`.
+   */
+  async sweepQuarantines(olderThanMs: number): Promise<void> {
+    const entries = await fs.readdir(this.reposDir).catch(() => [] as string[]);
+    for (const entry of entries) {
+      if (!entry.endsWith(".git")) continue;
+      const removed = await sweepQuarantines(path.join(this.reposDir, entry), olderThanMs);
+      if (removed.length) this.log.warn({ dir: entry, removed }, "removed objects an interrupted push left behind");
+    }
   }
 
   /** Removes repository directories that have no row (left by a crash during create or delete). */
