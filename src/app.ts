@@ -22,6 +22,7 @@ import { RefLedger } from "./domain/events/ref-ledger.js";
 import { TriggerFanOut } from "./domain/events/trigger-fan-out.js";
 import { PullRequestsFollowGit } from "./domain/pulls/follow-git.js";
 import { PullRequestService } from "./domain/pulls/pull-requests.js";
+import { MergeService } from "./domain/merges/merge-service.js";
 import { TriggerService } from "./domain/events/triggers.js";
 import { AccessControl } from "./domain/iam/access.js";
 import { KeyUsageRecorder } from "./domain/iam/access-keys.js";
@@ -138,6 +139,7 @@ async function assemble(
   undo.push(() => graphs.close());
   const content = new ContentService(repos, objects, bus, new HistoryWalks(graphs));
   const commits = new CommitService(repos, objects);
+  const merges = new MergeService(repos, objects);
   const pulls = new PullRequestService(store.db, store.engine, repos, cfg.accountId);
   const identities = new IdentityStore(store.db, box, cfg.accountId, cfg.region, bus);
   const iam = new IamDeps(store.db, box, cfg.accountId, cfg.region, bus, store.engine);
@@ -250,6 +252,7 @@ async function assemble(
           commits,
           triggers,
           pulls,
+          merges,
           cloneBases,
           lookups: {
             repositoryArn: (name) => repos.arnOf(name),

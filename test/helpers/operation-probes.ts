@@ -13,7 +13,7 @@ export function servedCodeCommitOperations(): string[] {
   const none = {} as never;
   const lookups = { repositoryArn: () => "", region: "us-east-1", accountId: "0", partition: "aws" } as never;
   return Object.keys(
-    codecommitService({ repos: none, branches: none, content: none, commits: none, triggers: none, pulls: none, cloneBases: none, lookups }).operations,
+    codecommitService({ repos: none, branches: none, content: none, commits: none, triggers: none, pulls: none, merges: none, cloneBases: none, lookups }).operations,
   );
 }
 
@@ -106,6 +106,22 @@ export function probe(op: string, c: ProbeContext): { input: Record<string, unkn
       return { input: { pullRequestId: c.pullRequestId, description: "x".repeat(10241) }, resource: c.repoArn };
     case "UpdatePullRequestStatus":
       return { input: { pullRequestId: c.pullRequestId, pullRequestStatus: "MERGED" }, resource: c.repoArn };
+    // merges of feature into main: reads, or a merge refused after authorization
+    case "GetMergeOptions":
+    case "GetMergeCommit":
+      return on({ sourceCommitSpecifier: "feature", destinationCommitSpecifier: "main" });
+    case "GetMergeConflicts":
+      return on({ sourceCommitSpecifier: "feature", destinationCommitSpecifier: "main", mergeOption: "THREE_WAY_MERGE" });
+    case "DescribeMergeConflicts":
+      return on({ sourceCommitSpecifier: "feature", destinationCommitSpecifier: "main", mergeOption: "THREE_WAY_MERGE", filePath: "README.md" });
+    case "BatchDescribeMergeConflicts":
+      return on({ sourceCommitSpecifier: "feature", destinationCommitSpecifier: "main", mergeOption: "THREE_WAY_MERGE" });
+    case "CreateUnreferencedMergeCommit":
+      return on({ sourceCommitSpecifier: "feature", destinationCommitSpecifier: "main", mergeOption: "FAST_FORWARD_MERGE" });
+    case "MergeBranchesByFastForward":
+    case "MergeBranchesBySquash":
+    case "MergeBranchesByThreeWay":
+      return on({ sourceCommitSpecifier: "feature", destinationCommitSpecifier: "main", targetBranch: `never-made-${c.tag}` });
     default:
       throw new Error(`no probe for ${op}: add one when an operation is served`);
   }

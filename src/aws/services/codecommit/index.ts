@@ -2,6 +2,7 @@ import { tooLarge } from "../../../domain/content/change-set.js";
 import type { CommitService } from "../../../domain/content/commit-service.js";
 import type { ContentService } from "../../../domain/content/content-service.js";
 import type { TriggerService } from "../../../domain/events/triggers.js";
+import type { MergeService } from "../../../domain/merges/merge-service.js";
 import type { PullRequestService } from "../../../domain/pulls/pull-requests.js";
 import type { BranchService } from "../../../domain/repos/branches.js";
 import type { RepositoryService } from "../../../domain/repos/repositories.js";
@@ -10,11 +11,15 @@ import { codecommitAccessDenied, codecommitAuthz, type CodeCommitAuthzLookups } 
 import { branchOperations } from "./branches.js";
 import { commitOperations } from "./commits.js";
 import { contentOperations } from "./content.js";
+import { mergeOperations } from "./merges.js";
 import type { CloneBases } from "./metadata.js";
 import { pullRequestOperations } from "./pull-requests.js";
 import { repositoryOperations } from "./repositories.js";
 import { tagOperations } from "./tags.js";
 import { triggerOperations } from "./triggers.js";
+
+/** the merge operations whose conflictResolution can carry file content */
+const MERGES_WITH_CONTENT = ["CreateUnreferencedMergeCommit", "MergeBranchesBySquash", "MergeBranchesByThreeWay"];
 
 /** CodeCommit (awsJson 1.1, X-Amz-Target CodeCommit_20150413.<Operation>, signing name codecommit). */
 export function codecommitService(deps: {
@@ -24,6 +29,7 @@ export function codecommitService(deps: {
   commits: CommitService;
   triggers: TriggerService;
   pulls: PullRequestService;
+  merges: MergeService;
   cloneBases: CloneBases;
   lookups: CodeCommitAuthzLookups;
 }): AwsService {
@@ -38,11 +44,12 @@ export function codecommitService(deps: {
       ...commitOperations(deps.content, deps.commits),
       ...triggerOperations(deps.triggers),
       ...pullRequestOperations(deps.pulls),
+      ...mergeOperations(deps.merges),
     },
     authz: codecommitAuthz(deps.lookups),
     accessDenied: codecommitAccessDenied,
-    // PutFile and CreateCommit carry file content: a body too large to read is content over the
+    // PutFile, CreateCommit and the merges' conflictResolution carry file content: a body too large to read is content over the
     // quota, and CodeCommit's answer for that is modeled
-    bodyTooLarge: (operation) => (operation === "PutFile" || operation === "CreateCommit" ? tooLarge("The file content of this request") : undefined),
+    bodyTooLarge: (operation) => (["PutFile", "CreateCommit", ...MERGES_WITH_CONTENT].includes(operation) ? tooLarge("The file content of this request") : undefined),
   };
 }
