@@ -10,6 +10,9 @@ import { iamService } from "./aws/services/iam/index.js";
 import { snsService } from "./aws/services/sns/index.js";
 import { stsService } from "./aws/services/sts/index.js";
 import { usesTls, type Config } from "./config.js";
+import { ApprovalService } from "./domain/approvals/approvals.js";
+import { ApprovalRuleService } from "./domain/approvals/rules.js";
+import { ApprovalRuleTemplateService } from "./domain/approvals/templates.js";
 import { ChangeBus } from "./domain/change-bus.js";
 import { CommitService } from "./domain/content/commit-service.js";
 import { ContentService } from "./domain/content/content-service.js";
@@ -141,6 +144,10 @@ async function assemble(
   const commits = new CommitService(repos, objects);
   const merges = new MergeService(repos, objects);
   const pulls = new PullRequestService(store.db, store.engine, repos, cfg.accountId);
+  const approvalRules = new ApprovalRuleService(store.db, store.engine);
+  const approvals = new ApprovalService(store.db, store.engine);
+  const templates = new ApprovalRuleTemplateService(store.db, store.engine, repos);
+  pulls.onCreated(templates.applyToNewPullRequest);
   const identities = new IdentityStore(store.db, box, cfg.accountId, cfg.region, bus);
   const iam = new IamDeps(store.db, box, cfg.accountId, cfg.region, bus, store.engine);
   const access = new AccessControl(iam);
@@ -253,6 +260,9 @@ async function assemble(
           triggers,
           pulls,
           merges,
+          approvalRules,
+          approvals,
+          templates,
           cloneBases,
           lookups: {
             repositoryArn: (name) => repos.arnOf(name),

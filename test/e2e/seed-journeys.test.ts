@@ -186,10 +186,11 @@ describe("Git Integration for Jira (seed 001) with the AWS managed policies", ()
     expect(push.stderr).toContain("is not authorized to perform: codecommit:GitPush");
   });
 
-  it("AWSCodeCommitPowerUser: everything served but deleting repositories; clones and pushes", async () => {
+  it("AWSCodeCommitPowerUser: everything served but deleting repositories, approval rules and templates; clones and pushes", async () => {
     const creds = await userWith(server.url, "jira-power", { managed: [managed("AWSCodeCommitPowerUser")] });
     const { allowed } = await everyOperation(creds, "power", "jira", POWER_USER);
-    expect(served.filter((op) => !allowed.includes(op))).toEqual(["DeleteRepository"]);
+    // its only Delete* actions are DeleteBranch and DeleteFile
+    expect(served.filter((op) => !allowed.includes(op)).sort()).toEqual(["DeleteApprovalRuleTemplate", "DeletePullRequestApprovalRule", "DeleteRepository"]);
     await cloneAndPush(`${server.url}/v1/repos/jira`, gitHome(creds), "jira", "power");
     // its IAM statements: its own SSH keys and Git credentials, nobody else's
     expect((await aws(server.url, ["iam", "list-ssh-public-keys", "--user-name", "jira-power"], { creds })).code).toBe(0);

@@ -13,7 +13,10 @@ export function servedCodeCommitOperations(): string[] {
   const none = {} as never;
   const lookups = { repositoryArn: () => "", region: "us-east-1", accountId: "0", partition: "aws" } as never;
   return Object.keys(
-    codecommitService({ repos: none, branches: none, content: none, commits: none, triggers: none, pulls: none, merges: none, cloneBases: none, lookups }).operations,
+    codecommitService({
+      repos: none, branches: none, content: none, commits: none, triggers: none, pulls: none, merges: none,
+      approvalRules: none, approvals: none, templates: none, cloneBases: none, lookups,
+    }).operations,
   );
 }
 
@@ -29,6 +32,8 @@ export interface ProbeContext {
 }
 
 const BOGUS = "1".repeat(40);
+/** a well-formed revision ID no pull request has */
+const NOT_CURRENT = "0".repeat(64);
 
 /** The input of each served operation's probe, and the resource it is authorized on. */
 export function probe(op: string, c: ProbeContext): { input: Record<string, unknown>; resource: string } {
@@ -122,6 +127,44 @@ export function probe(op: string, c: ProbeContext): { input: Record<string, unkn
     case "MergeBranchesBySquash":
     case "MergeBranchesByThreeWay":
       return on({ sourceCommitSpecifier: "feature", destinationCommitSpecifier: "main", targetBranch: `never-made-${c.tag}` });
+    // approval rules, approvals and overrides: a revision that is not current, names never made, content that is not JSON
+    case "CreatePullRequestApprovalRule":
+      return { input: { pullRequestId: c.pullRequestId, approvalRuleName: `probe-${c.tag}`, approvalRuleContent: "not json" }, resource: c.repoArn };
+    case "UpdatePullRequestApprovalRuleContent":
+      return { input: { pullRequestId: c.pullRequestId, approvalRuleName: `never-made-${c.tag}`, newRuleContent: "not json" }, resource: c.repoArn };
+    case "DeletePullRequestApprovalRule":
+      return { input: { pullRequestId: c.pullRequestId, approvalRuleName: `never-made-${c.tag}` }, resource: c.repoArn };
+    case "GetPullRequestApprovalStates":
+    case "EvaluatePullRequestApprovalRules":
+    case "GetPullRequestOverrideState":
+      return { input: { pullRequestId: c.pullRequestId, revisionId: NOT_CURRENT }, resource: c.repoArn };
+    case "UpdatePullRequestApprovalState":
+      return { input: { pullRequestId: c.pullRequestId, revisionId: NOT_CURRENT, approvalState: "APPROVE" }, resource: c.repoArn };
+    case "OverridePullRequestApprovalRules":
+      return { input: { pullRequestId: c.pullRequestId, revisionId: NOT_CURRENT, overrideStatus: "OVERRIDE" }, resource: c.repoArn };
+    // approval rule templates (resource *) and their associations (on the repository)
+    case "CreateApprovalRuleTemplate":
+      return { input: { approvalRuleTemplateName: `probe-${c.tag}`, approvalRuleTemplateContent: "not json" }, resource: "*" };
+    case "GetApprovalRuleTemplate":
+    case "DeleteApprovalRuleTemplate":
+    case "ListRepositoriesForApprovalRuleTemplate":
+      return { input: { approvalRuleTemplateName: `never-made-${c.tag}` }, resource: "*" };
+    case "ListApprovalRuleTemplates":
+      return { input: {}, resource: "*" };
+    case "UpdateApprovalRuleTemplateName":
+      return { input: { oldApprovalRuleTemplateName: `never-made-${c.tag}`, newApprovalRuleTemplateName: `probe-${c.tag}` }, resource: "*" };
+    case "UpdateApprovalRuleTemplateDescription":
+      return { input: { approvalRuleTemplateName: `never-made-${c.tag}`, approvalRuleTemplateDescription: "" }, resource: "*" };
+    case "UpdateApprovalRuleTemplateContent":
+      return { input: { approvalRuleTemplateName: `never-made-${c.tag}`, newRuleContent: "not json" }, resource: "*" };
+    case "AssociateApprovalRuleTemplateWithRepository":
+    case "DisassociateApprovalRuleTemplateFromRepository":
+      return on({ approvalRuleTemplateName: `never-made-${c.tag}` });
+    case "BatchAssociateApprovalRuleTemplateWithRepositories":
+    case "BatchDisassociateApprovalRuleTemplateFromRepositories":
+      return { input: { approvalRuleTemplateName: `never-made-${c.tag}`, repositoryNames: [r] }, resource: c.repoArn };
+    case "ListAssociatedApprovalRuleTemplatesForRepository":
+      return on({});
     default:
       throw new Error(`no probe for ${op}: add one when an operation is served`);
   }

@@ -1,3 +1,6 @@
+import type { ApprovalService } from "../../../domain/approvals/approvals.js";
+import type { ApprovalRuleService } from "../../../domain/approvals/rules.js";
+import type { ApprovalRuleTemplateService } from "../../../domain/approvals/templates.js";
 import { tooLarge } from "../../../domain/content/change-set.js";
 import type { CommitService } from "../../../domain/content/commit-service.js";
 import type { ContentService } from "../../../domain/content/content-service.js";
@@ -7,6 +10,7 @@ import type { PullRequestService } from "../../../domain/pulls/pull-requests.js"
 import type { BranchService } from "../../../domain/repos/branches.js";
 import type { RepositoryService } from "../../../domain/repos/repositories.js";
 import type { AwsService } from "../../service.js";
+import { approvalOperations } from "./approvals.js";
 import { codecommitAccessDenied, codecommitAuthz, type CodeCommitAuthzLookups } from "./authz.js";
 import { branchOperations } from "./branches.js";
 import { commitOperations } from "./commits.js";
@@ -16,6 +20,7 @@ import type { CloneBases } from "./metadata.js";
 import { pullRequestOperations } from "./pull-requests.js";
 import { repositoryOperations } from "./repositories.js";
 import { tagOperations } from "./tags.js";
+import { templateOperations } from "./templates.js";
 import { triggerOperations } from "./triggers.js";
 
 /** the merge operations whose conflictResolution can carry file content */
@@ -30,6 +35,9 @@ export function codecommitService(deps: {
   triggers: TriggerService;
   pulls: PullRequestService;
   merges: MergeService;
+  approvalRules: ApprovalRuleService;
+  approvals: ApprovalService;
+  templates: ApprovalRuleTemplateService;
   cloneBases: CloneBases;
   lookups: CodeCommitAuthzLookups;
 }): AwsService {
@@ -45,6 +53,8 @@ export function codecommitService(deps: {
       ...triggerOperations(deps.triggers),
       ...pullRequestOperations(deps.pulls),
       ...mergeOperations(deps.merges),
+      ...approvalOperations(deps.approvalRules, deps.approvals),
+      ...templateOperations(deps.templates),
     },
     authz: codecommitAuthz(deps.lookups),
     accessDenied: codecommitAccessDenied,
