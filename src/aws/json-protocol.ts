@@ -6,11 +6,40 @@ import { ServiceError } from "../errors.js";
  * the JS SDK would prefer over `__type`).
  */
 
+/**
+ * Objects and lists inside one another in a request body, at most. CodeCommit's model nests
+ * four at the deepest (TestRepositoryTriggers). JSON.parse copes with any depth, but much of
+ * what reads a value afterwards (String() of a list, JSON.stringify) recurses, and would
+ * overflow the stack on a client's thousands.
+ */
+export const MAX_JSON_DEPTH = 64;
+
+/** Whether JSON text nests deeper than `max`, read without parsing (strings skipped). */
+export function nestsDeeperThan(text: string, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92) i++; // a backslash: the next character is escaped
+      else if (c === 34) inString = false;
+    } else if (c === 34) inString = true;
+    else if (c === 91 || c === 123) {
+      if (++depth > max) return true;
+    } else if (c === 93 || c === 125) depth--;
+  }
+  return false;
+}
+
 export function decodeJsonBody(body: Buffer): Record<string, unknown> {
   if (body.length === 0) return {};
+  const text = body.toString("utf8");
+  if (nestsDeeperThan(text, MAX_JSON_DEPTH)) {
+    throw new ServiceError("SerializationException", `The request body nests objects and lists more than ${MAX_JSON_DEPTH} deep.`);
+  }
   let value: unknown;
   try {
-    value = JSON.parse(body.toString("utf8"));
+    value = JSON.parse(text);
   } catch {
     throw new ServiceError("SerializationException", "The request body is not valid JSON.");
   }

@@ -17,13 +17,23 @@ export interface QueryRequest {
 
 type Node = Record<string, unknown>;
 
+/**
+ * Dot-separated parts in a parameter name, at most. The deepest member of the served models
+ * takes eight (`PublishBatchRequestEntries.member.1.MessageAttributes.entry.1.Value.StringValue`); a
+ * much longer name is no member of any, so it is ignored, as AWS ignores unknown parameters. The
+ * bound keeps `finish`, which recurses once per part, from a client's thousands of parts.
+ */
+export const MAX_NAME_PARTS = 32;
+
 export function decodeQuery(params: URLSearchParams): QueryRequest {
   const action = params.get("Action");
   if (!action) throw new ServiceError("MissingAction", "The request must contain the parameter Action.");
   const root = emptyNode();
   for (const [key, value] of params) {
     if (key === "Action" || key === "Version") continue;
-    setPath(root, key.split("."), value);
+    const path = key.split(".", MAX_NAME_PARTS + 1);
+    if (path.length > MAX_NAME_PARTS) continue;
+    setPath(root, path, value);
   }
   return { action, version: params.get("Version") ?? undefined, input: finish(root) as Record<string, unknown> };
 }

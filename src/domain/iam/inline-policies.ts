@@ -11,6 +11,9 @@ export const INLINE_QUOTA: Record<EntityType, number> = { user: 2048, group: 512
 export async function putInlinePolicy(deps: IamDeps, type: EntityType, entityName: string, nameInput: unknown, docInput: unknown): Promise<void> {
   const policyName = v.policyName(nameInput);
   const document = v.policyDocument(docInput);
+  // the quota before the parse: a document too large to keep is refused without reading it
+  const quota = () => v.limitExceeded(`Maximum policy size of ${INLINE_QUOTA[type]} bytes exceeded for ${type} ${entityName}`);
+  if (v.policySize(document) > INLINE_QUOTA[type]) throw quota();
   checkPolicyDocument(document, "identity");
   await deps.db.transaction().execute(async (trx) => {
     await requireEntityIn(deps, trx, type, entityName);
@@ -21,9 +24,7 @@ export async function putInlinePolicy(deps: IamDeps, type: EntityType, entityNam
       .where("entity_name", "=", entityName)
       .execute();
     const total = others.filter((o) => o.policy_name !== policyName).reduce((n, o) => n + v.policySize(o.document), 0) + v.policySize(document);
-    if (total > INLINE_QUOTA[type]) {
-      throw v.limitExceeded(`Maximum policy size of ${INLINE_QUOTA[type]} bytes exceeded for ${type} ${entityName}`);
-    }
+    if (total > INLINE_QUOTA[type]) throw quota();
     await trx
       .insertInto("iam_inline_policies")
       .values({ entity_type: type, entity_name: entityName, policy_name: policyName, document })

@@ -118,8 +118,8 @@ export async function createPolicy(
   const document = v.policyDocument(input.document);
   const description = v.description(input.description, 1000);
   const tags = validateTags(input.tags);
-  checkPolicyDocument(document, "managed");
   checkSize(document, MAX_MANAGED_POLICY_SIZE, "PolicySize");
+  checkPolicyDocument(document, "managed");
   const taken = await deps.db.selectFrom("iam_policies").select("arn").where(sql`lower(name)`, "=", name.toLowerCase()).executeTakeFirst();
   if (taken) throw v.alreadyExists(`A policy called ${name} already exists. Duplicate names are not allowed.`);
   const now = Date.now();
@@ -198,8 +198,8 @@ export async function deletePolicy(deps: IamDeps, arnInput: unknown): Promise<vo
 export async function createPolicyVersion(deps: IamDeps, arnInput: unknown, docInput: unknown, setAsDefault: boolean): Promise<PolicyVersion> {
   const row = await requireCustomerPolicy(deps, arnInput);
   const document = v.policyDocument(docInput);
-  checkPolicyDocument(document, "managed");
   checkSize(document, MAX_MANAGED_POLICY_SIZE, "PolicySize");
+  checkPolicyDocument(document, "managed");
   const now = Date.now();
   // the count and the next number are read inside the transaction: concurrent calls get v2 and v3
   const versionId = await deps.db.transaction().execute(async (trx) => {

@@ -4,10 +4,13 @@ import { isUniqueViolation } from "../../store/db.js";
 import type { IamRolesTable } from "../../store/schema.js";
 import type { IamDeps, Tag } from "./deps.js";
 import { paginate, type Page } from "./paging.js";
-import { checkPolicyDocument } from "./policy-documents.js";
+import { checkPolicyDocument, checkSize } from "./policy-documents.js";
 import { addTags, addTagsIn, dropTags, listTags, removeTags, validateTags } from "./tags.js";
 import { refuseWhilePoliciesRemain } from "./entity-policies.js";
 import * as v from "./validate.js";
+
+/** IAM's default quota for a role's trust policy (ACLSizePerRole), white space not counted */
+export const MAX_TRUST_POLICY_SIZE = 2048;
 
 export interface Role {
   name: string;
@@ -70,6 +73,7 @@ export async function createRole(
   const name = v.roleName(input.name);
   const path = v.path(input.path);
   const trust = v.policyDocument(input.trustPolicy, "assumeRolePolicyDocument");
+  checkSize(trust, MAX_TRUST_POLICY_SIZE, "ACLSizePerRole");
   checkPolicyDocument(trust, "trust");
   const tags = validateTags(input.tags);
   if (await findRole(deps, name)) throw v.alreadyExists(`Role with name ${name} already exists.`);
@@ -112,6 +116,7 @@ export async function listRoles(deps: IamDeps, input: { pathPrefix?: unknown; ma
 export async function updateAssumeRolePolicy(deps: IamDeps, nameInput: unknown, docInput: unknown): Promise<void> {
   const row = await requireRole(deps, v.roleName(nameInput));
   const trust = v.policyDocument(docInput);
+  checkSize(trust, MAX_TRUST_POLICY_SIZE, "ACLSizePerRole");
   checkPolicyDocument(trust, "trust");
   await deps.db.updateTable("iam_roles").set({ trust_policy: trust }).where("id", "=", row.id).execute();
   deps.changed();

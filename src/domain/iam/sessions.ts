@@ -107,7 +107,8 @@ export async function assumeRole(
       `1 validation error detected: Value '${sessionName}' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*`,
     );
   }
-  const policy = input.policy === undefined || input.policy === "" ? null : v.policyDocument(input.policy, "policy");
+  // the length first (a ValidationError, as the model has it), then the document itself
+  const policy = input.policy === undefined || input.policy === "" ? null : v.sessionPolicyDocument(input.policy, "policy");
   // a session policy is checked like any identity policy before it is stored, so a bad one is
   // refused here (MalformedPolicyDocument, with the reason) and never reaches a later request
   if (policy !== null) checkPolicyDocument(policy, "identity");

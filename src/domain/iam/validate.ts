@@ -64,8 +64,19 @@ export function status(v: unknown, member = "status", allowed = ["Active", "Inac
   return enumValue(v, member, allowed);
 }
 
+const POLICY_CHARS = /^[\u0009\u000A\u000D\u0020-\u00FF]+$/;
+const POLICY_CHARS_TEXT = "[\\u0009\\u000A\\u000D\\u0020-\\u00FF]+";
+
 export function policyDocument(v: unknown, member = "policyDocument"): string {
-  return check(required(v, member), member, 1, 131072, /^[\u0009\u000A\u000D\u0020-\u00FF]+$/, "[\\u0009\\u000A\\u000D\\u0020-\\u00FF]+");
+  return check(required(v, member), member, 1, 131072, POLICY_CHARS, POLICY_CHARS_TEXT);
+}
+
+/**
+ * An STS session policy: "the plaintext … can't exceed 2,048 characters", white space included
+ * (the model's sessionPolicyDocumentType, as the CLI v2 ships it).
+ */
+export function sessionPolicyDocument(v: unknown, member = "policy"): string {
+  return check(required(v, member), member, 1, 2048, POLICY_CHARS, POLICY_CHARS_TEXT);
 }
 
 export function description(v: unknown, max: number, member = "description"): string | undefined {

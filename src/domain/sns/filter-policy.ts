@@ -35,6 +35,15 @@ export interface FilterPolicy {
 
 const NUMERIC_OPS = new Set(["=", "<", "<=", ">", ">="]);
 
+/** SNS's documented limits: 256 KB of JSON, and at most 150 combinations of values */
+export const MAX_FILTER_POLICY_BYTES = 256 * 1024;
+export const MAX_COMBINATIONS = 150;
+/**
+ * Levels of nesting read in a policy stored before these limits were checked (deliveries must
+ * not stop for it); far below what would overflow the stack.
+ */
+const MAX_STORED_LEVELS = 1000;
+
 function bad(reason: string): never {
   throw invalidParameter(`FilterPolicy: ${reason}`);
 }
@@ -89,32 +98,53 @@ function parseCondition(v: unknown, key: string): Condition {
   }
 }
 
-function parseNode(o: Record<string, unknown>, depth: number, scope: FilterScope): Node {
+/**
+ * One object of a policy, and its combinations as SNS counts them: the product, over its
+ * arrays, of each array's number of values times the array's nesting depth (the outermost
+ * keys are at depth 1), with the alternatives of a `$or` added up. Every level of nesting (of
+ * keys or of `$or`) adds to the count, so the limit of 150 also bounds how deep the reader
+ * goes: a client's thousands of levels are refused before they could overflow the stack.
+ */
+function parseNode(o: Record<string, unknown>, depth: number, levels: number, scope: FilterScope, maxLevels: number): { node: Node; combinations: number } {
+  if (levels > maxLevels) bad(`Filter policy is too complex`);
   const node: Node = { keys: new Map() };
+  let combinations = 1;
   for (const [key, v] of Object.entries(o)) {
     if (key === "$or") {
       if (!Array.isArray(v) || v.length < 2) bad(`$or must be an array of at least two policies`);
+      let sum = 0;
       node.or = v.map((alt) => {
         if (!alt || typeof alt !== "object" || Array.isArray(alt)) bad(`$or alternatives must be objects`);
-        return parseNode(alt as Record<string, unknown>, depth, scope);
+        const parsed = parseNode(alt as Record<string, unknown>, depth, levels + 1, scope, maxLevels);
+        sum += parsed.combinations;
+        return parsed.node;
       });
+      combinations *= sum;
       continue;
     }
     if (Array.isArray(v)) {
       if (v.length === 0) bad(`Empty arrays are not allowed`);
       node.keys.set(key, v.map((c) => parseCondition(c, key)));
+      combinations *= v.length * depth;
     } else if (v && typeof v === "object" && scope === "MessageBody") {
-      node.keys.set(key, parseNode(v as Record<string, unknown>, depth + 1, scope));
+      const parsed = parseNode(v as Record<string, unknown>, depth + 1, levels + 1, scope, maxLevels);
+      node.keys.set(key, parsed.node);
+      combinations *= parsed.combinations;
     } else {
       bad(`"${key}" must be an object or an array`);
     }
   }
-  return node;
+  return { node, combinations };
 }
 
-/** Validates a FilterPolicy attribute value ("" or "{}" means no filter). */
-export function parseFilterPolicy(text: string, scope: FilterScope): FilterPolicy | undefined {
+/**
+ * Validates a FilterPolicy attribute value ("" or "{}" means no filter). `stored`: one read back
+ * for matching, which was valid when it was set, so SNS's size and complexity limits (checked
+ * since) do not apply to it.
+ */
+export function parseFilterPolicy(text: string, scope: FilterScope, opts: { stored?: boolean } = {}): FilterPolicy | undefined {
   if (text === "") return undefined;
+  if (!opts.stored && Buffer.byteLength(text, "utf8") > MAX_FILTER_POLICY_BYTES) bad(`Filter policy can be at most 256 KB`);
   let v: unknown;
   try {
     v = JSON.parse(text);
@@ -125,7 +155,9 @@ export function parseFilterPolicy(text: string, scope: FilterScope): FilterPolic
   const o = v as Record<string, unknown>;
   if (Object.keys(o).length === 0) return undefined;
   if (scope === "MessageAttributes" && Object.keys(o).filter((k) => k !== "$or").length > 5) bad(`Filter policy can not have more than 5 keys`);
-  return { scope, root: parseNode(o, 0, scope) };
+  const { node, combinations } = parseNode(o, 1, 1, scope, opts.stored ? MAX_STORED_LEVELS : MAX_COMBINATIONS);
+  if (combinations > MAX_COMBINATIONS && !opts.stored) bad(`Filter policy is too complex`);
+  return { scope, root: node };
 }
 
 export function parseScope(v: unknown): FilterScope {

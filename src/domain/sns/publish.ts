@@ -24,17 +24,32 @@ export interface DeliveryOrigin {
   triggerName?: string;
 }
 
-const filterCache = new Map<string, FilterPolicy | undefined>();
+/** `null`: a stored filter policy that can no longer be read, which lets nothing through */
+const filterCache = new Map<string, FilterPolicy | undefined | null>();
 
-function filterOf(attributes: Record<string, string>): FilterPolicy | undefined {
+function filterOf(attributes: Record<string, string>): FilterPolicy | undefined | null {
   const text = attributes.FilterPolicy;
   if (!text) return undefined;
   const key = `${attributes.FilterPolicyScope ?? ""}\u0000${text}`;
   if (!filterCache.has(key)) {
     if (filterCache.size > 2000) filterCache.clear();
-    filterCache.set(key, parseFilterPolicy(text, parseScope(attributes.FilterPolicyScope)));
+    filterCache.set(key, readStoredFilter(text, attributes.FilterPolicyScope));
   }
-  return filterCache.get(key);
+  return filterCache.get(key)!;
+}
+
+/**
+ * A policy stored before SNS's complexity limit was checked may nest deeper than the reader
+ * goes: that subscription gets nothing (its filter cannot be applied), while the publish and
+ * the topic's other subscriptions go on.
+ */
+function readStoredFilter(text: string, scope: string | undefined): FilterPolicy | undefined | null {
+  try {
+    return parseFilterPolicy(text, parseScope(scope), { stored: true });
+  } catch (e) {
+    if (e instanceof ServiceError) return null;
+    throw e;
+  }
 }
 
 /** The body a subscription of this protocol gets. */
@@ -59,7 +74,8 @@ export async function publishToTopic(db: Db, topic: Topic, m: OutgoingMessage, o
   const deliveries: NewDelivery[] = [];
   for (const s of subs) {
     const attributes = JSON.parse(s.attributes) as Record<string, string>;
-    if (!filterMatches(filterOf(attributes), m.attributes ?? {}, bodyFor(m, s.protocol))) continue;
+    const filter = filterOf(attributes);
+    if (filter === null || !filterMatches(filter, m.attributes ?? {}, bodyFor(m, s.protocol))) continue;
     deliveries.push({
       kind: "http",
       destinationKey: s.arn,

@@ -11,6 +11,7 @@ import {
   type SnsDeps,
 } from "./common.js";
 import { parseTopicDeliveryPolicy, topicEffectivePolicy } from "./delivery-policy.js";
+import { checkTopicPolicy } from "./topic-policy.js";
 
 export const PAGE = 100;
 export const MAX_TAGS = 50;
@@ -44,12 +45,9 @@ export function checkTopicAttribute(name: string, value: unknown): string {
     case "DisplayName":
       if (v.length > 100) throw invalidParameter("DisplayName");
       return v;
-    case "Policy": {
-      if (v === "") return v;
-      const doc = parseJsonObject(v);
-      if (!doc || doc.Statement === undefined) throw invalidParameter("Policy Error: the policy is not a JSON policy document with a Statement");
+    case "Policy":
+      if (v !== "") checkTopicPolicy(v);
       return v;
-    }
     case "DeliveryPolicy":
       parseTopicDeliveryPolicy(v);
       return v;

@@ -6,6 +6,10 @@
  * key given twice must be refused rather than silently keep the last value (two `Effect`s in
  * one statement is exactly the ambiguity a security policy cannot have). Runs only when a
  * policy is stored or loaded, never per request.
+ *
+ * The reader is recursive, so it refuses to nest deeper than MAX_DEPTH: the text comes from
+ * clients, and a policy needs six levels at most (Statement, statement, Condition, operator,
+ * key, list of values), while thousands would overflow the stack.
  */
 
 export type JsonValue = string | number | boolean | null | JsonObject | JsonValue[];
@@ -23,6 +27,9 @@ export interface Span {
   start: Position;
   end: Position;
 }
+
+/** objects and lists inside one another, counting the outermost; far more than a policy needs */
+export const MAX_DEPTH = 32;
 
 export class JsonSyntaxError extends Error {
   constructor(
@@ -45,6 +52,7 @@ export function parseJson(text: string): ParsedJson {
 
 class Reader {
   private i = 0;
+  private depth = 0;
   readonly spans = new WeakMap<object, Span>();
   /** offsets at which each line starts, for turning offsets into line/column */
   private readonly lineStarts: number[] = [0];
@@ -88,8 +96,12 @@ class Reader {
 
   private value(): JsonValue {
     const c = this.s[this.i];
-    if (c === "{") return this.object();
-    if (c === "[") return this.array();
+    if (c === "{" || c === "[") {
+      if (++this.depth > MAX_DEPTH) this.fail(`objects and lists nested more than ${MAX_DEPTH} deep`);
+      const v = c === "{" ? this.object() : this.array();
+      this.depth--;
+      return v;
+    }
     if (c === '"') return this.string();
     if (c === "-" || (c !== undefined && c >= "0" && c <= "9")) return this.number();
     if (this.s.startsWith("true", this.i)) return (this.i += 4), true;
