@@ -24,6 +24,7 @@ import { Outbox, type OutboxConsumer } from "./domain/events/outbox.js";
 import { RefLedger } from "./domain/events/ref-ledger.js";
 import { TriggerFanOut } from "./domain/events/trigger-fan-out.js";
 import { PullRequestsFollowGit } from "./domain/pulls/follow-git.js";
+import { PullRequestMerges } from "./domain/pulls/merge-pull-request.js";
 import { PullRequestService } from "./domain/pulls/pull-requests.js";
 import { MergeService } from "./domain/merges/merge-service.js";
 import { TriggerService } from "./domain/events/triggers.js";
@@ -148,6 +149,7 @@ async function assemble(
   const approvals = new ApprovalService(store.db, store.engine);
   const templates = new ApprovalRuleTemplateService(store.db, store.engine, repos);
   pulls.onCreated(templates.applyToNewPullRequest);
+  const pullMerges = new PullRequestMerges(store.db, store.engine, repos, pulls, merges, approvals);
   const identities = new IdentityStore(store.db, box, cfg.accountId, cfg.region, bus);
   const iam = new IamDeps(store.db, box, cfg.accountId, cfg.region, bus, store.engine);
   const access = new AccessControl(iam);
@@ -259,6 +261,7 @@ async function assemble(
           commits,
           triggers,
           pulls,
+          pullMerges,
           merges,
           approvalRules,
           approvals,

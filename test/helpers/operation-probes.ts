@@ -14,7 +14,7 @@ export function servedCodeCommitOperations(): string[] {
   const lookups = { repositoryArn: () => "", region: "us-east-1", accountId: "0", partition: "aws" } as never;
   return Object.keys(
     codecommitService({
-      repos: none, branches: none, content: none, commits: none, triggers: none, pulls: none, merges: none,
+      repos: none, branches: none, content: none, commits: none, triggers: none, pulls: none, pullMerges: none, merges: none,
       approvalRules: none, approvals: none, templates: none, cloneBases: none, lookups,
     }).operations,
   );

@@ -6,6 +6,7 @@ import type { CommitService } from "../../../domain/content/commit-service.js";
 import type { ContentService } from "../../../domain/content/content-service.js";
 import type { TriggerService } from "../../../domain/events/triggers.js";
 import type { MergeService } from "../../../domain/merges/merge-service.js";
+import type { PullRequestMerges } from "../../../domain/pulls/merge-pull-request.js";
 import type { PullRequestService } from "../../../domain/pulls/pull-requests.js";
 import type { BranchService } from "../../../domain/repos/branches.js";
 import type { RepositoryService } from "../../../domain/repos/repositories.js";
@@ -24,7 +25,7 @@ import { templateOperations } from "./templates.js";
 import { triggerOperations } from "./triggers.js";
 
 /** the merge operations whose conflictResolution can carry file content */
-const MERGES_WITH_CONTENT = ["CreateUnreferencedMergeCommit", "MergeBranchesBySquash", "MergeBranchesByThreeWay"];
+const MERGES_WITH_CONTENT = ["CreateUnreferencedMergeCommit", "MergeBranchesBySquash", "MergeBranchesByThreeWay", "MergePullRequestBySquash", "MergePullRequestByThreeWay"];
 
 /** CodeCommit (awsJson 1.1, X-Amz-Target CodeCommit_20150413.<Operation>, signing name codecommit). */
 export function codecommitService(deps: {
@@ -34,6 +35,7 @@ export function codecommitService(deps: {
   commits: CommitService;
   triggers: TriggerService;
   pulls: PullRequestService;
+  pullMerges: PullRequestMerges;
   merges: MergeService;
   approvalRules: ApprovalRuleService;
   approvals: ApprovalService;
@@ -51,7 +53,7 @@ export function codecommitService(deps: {
       ...contentOperations(deps.content),
       ...commitOperations(deps.content, deps.commits),
       ...triggerOperations(deps.triggers),
-      ...pullRequestOperations(deps.pulls),
+      ...pullRequestOperations(deps.pulls, deps.pullMerges),
       ...mergeOperations(deps.merges),
       ...approvalOperations(deps.approvalRules, deps.approvals),
       ...templateOperations(deps.templates),

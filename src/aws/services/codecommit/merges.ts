@@ -6,7 +6,7 @@ import { blobInput } from "./blob-input.js";
 type Op<I, O> = OperationHandler<I, O>;
 
 /** conflictResolution with each replaceContents entry's content decoded from base64. */
-function decoded(resolution: unknown): unknown {
+export function decoded(resolution: unknown): unknown {
   if (!resolution || typeof resolution !== "object") return resolution;
   const r = resolution as { replaceContents?: unknown };
   if (!Array.isArray(r.replaceContents)) return resolution;

@@ -1,12 +1,14 @@
 import type * as CC from "@aws-sdk/client-codecommit";
+import type { PullRequestMerges } from "../../../domain/pulls/merge-pull-request.js";
 import type { PullRequestService } from "../../../domain/pulls/pull-requests.js";
 import type { OperationHandler } from "../../service.js";
+import { decoded } from "./merges.js";
 
 type Op<I, O> = OperationHandler<I, O>;
 // the domain returns CodeCommit's shapes with Date timestamps; the SDK's types say the same
 type PullRequestOut = { pullRequest: CC.PullRequest };
 
-export function pullRequestOperations(pulls: PullRequestService) {
+export function pullRequestOperations(pulls: PullRequestService, merging: PullRequestMerges) {
   const CreatePullRequest: Op<CC.CreatePullRequestInput, PullRequestOut> = async (caller, input) => ({
     pullRequest: await pulls.create(caller, input),
   });
@@ -32,7 +34,22 @@ export function pullRequestOperations(pulls: PullRequestService) {
     pullRequest: await pulls.updateStatus(caller, input.pullRequestId, input.pullRequestStatus),
   });
 
+  const MergePullRequestByFastForward: Op<CC.MergePullRequestByFastForwardInput, PullRequestOut> = async (caller, input) => ({
+    pullRequest: await merging.merge(caller, "FAST_FORWARD_MERGE", input),
+  });
+
+  const MergePullRequestBySquash: Op<CC.MergePullRequestBySquashInput, PullRequestOut> = async (caller, input) => ({
+    pullRequest: await merging.merge(caller, "SQUASH_MERGE", { ...input, conflictResolution: decoded(input.conflictResolution) }),
+  });
+
+  const MergePullRequestByThreeWay: Op<CC.MergePullRequestByThreeWayInput, PullRequestOut> = async (caller, input) => ({
+    pullRequest: await merging.merge(caller, "THREE_WAY_MERGE", { ...input, conflictResolution: decoded(input.conflictResolution) }),
+  });
+
   return {
+    MergePullRequestByFastForward,
+    MergePullRequestBySquash,
+    MergePullRequestByThreeWay,
     CreatePullRequest,
     GetPullRequest,
     ListPullRequests,
