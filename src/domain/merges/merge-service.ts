@@ -359,28 +359,25 @@ export class MergeService {
    */
   private async target(reader: ObjectReader, repo: Repository, targetInput: unknown, destination: unknown): Promise<{ branch: string; tip: string }> {
     let name: string;
-    if (targetInput !== undefined && targetInput !== null && targetInput !== "") {
+    // an empty targetBranch is refused, not taken as absent: authorization saw no branch in it
+    if (targetInput !== undefined && targetInput !== null) {
       if (typeof targetInput !== "string") throw new ServiceError("SerializationException", "targetBranch must be a string.");
       if (targetInput.startsWith("refs/") && !targetInput.startsWith("refs/heads/")) {
         throw new ServiceError("InvalidTargetBranchException", `The target branch '${targetInput}' is not valid: name a branch (refs/heads/…).`);
       }
       name = validateBranchName(targetInput.replace(/^refs\/heads\//, ""));
     } else {
+      // Only a branch named outright: HEAD or a commit ID would move a branch that
+      // authorization (codecommit:References, from the request) never saw named.
       const spec = String(destination);
-      if (spec === "HEAD") {
-        const head = await reader.git.headBranch();
-        if (!head) throw contentErrors.noDefaultBranch(repo.name);
-        name = head;
-      } else {
-        const bare = spec.replace(/^refs\/heads\//, "");
-        if (/^[0-9a-fA-F]{40}$/.test(bare) || bare.startsWith("refs/") || branchNameProblem(bare)) {
-          throw new ServiceError(
-            "InvalidTargetBranchException",
-            `The destination '${spec}' is not a branch, so the merge has no branch to move: give targetBranch.`,
-          );
-        }
-        name = bare;
+      const bare = spec.replace(/^refs\/heads\//, "");
+      if (bare === "HEAD" || /^[0-9a-fA-F]{40}$/.test(bare) || bare.startsWith("refs/") || branchNameProblem(bare)) {
+        throw new ServiceError(
+          "InvalidTargetBranchException",
+          `The destination '${spec}' is not a branch name, so the merge has no branch to move: give targetBranch.`,
+        );
       }
+      name = bare;
     }
     const tip = await reader.git.refTarget(`refs/heads/${name}`);
     if (!tip) {
