@@ -33,6 +33,8 @@ export function decodeQuery(params: URLSearchParams): QueryRequest {
     if (key === "Action" || key === "Version") continue;
     const path = key.split(".", MAX_NAME_PARTS + 1);
     if (path.length > MAX_NAME_PARTS) continue;
+    // every operation's input is a structure: `member.1=…` at the top would turn it into a list
+    if ((path[0] === "member" || path[0] === "entry") && path.length > 1 && /^\d+$/.test(path[1]!)) continue;
     setPath(root, path, value);
   }
   return { action, version: params.get("Version") ?? undefined, input: finish(root) as Record<string, unknown> };

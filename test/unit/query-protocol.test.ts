@@ -25,4 +25,13 @@ describe("awsQuery parameter decoding", () => {
     expect(map.input.M).toEqual({ k: "w" });
     expect(Object.getPrototypeOf(map.input.M)).toBe(Object.prototype);
   });
+
+  it("keeps the input a structure: a list or map at the top is no member of any operation's input", () => {
+    for (const form of ["Action=X&member.1=a", "Action=X&entry.1.key=k&entry.1.value=v", "Action=X&member.10.member=&Name=n"]) {
+      const q = decodeQuery(new URLSearchParams(form));
+      expect(Array.isArray(q.input), form).toBe(false);
+      expect(Object.getPrototypeOf(q.input), form).toBe(Object.prototype);
+    }
+    expect(decodeQuery(new URLSearchParams("Action=X&member.10.member=&Name=n")).input).toEqual({ Name: "n" });
+  });
 });
