@@ -219,3 +219,93 @@ describe("pull requests follow git", () => {
     expect(events.out.pullRequestEvents.map((e: { pullRequestEventType: string }) => e.pullRequestEventType)).toEqual(["PULL_REQUEST_CREATED", "PULL_REQUEST_STATUS_CHANGED"]);
   });
 });
+
+describe("Jira's journey: a power user proposes, another approves, each strategy merges", () => {
+  let author: Creds;
+  let reviewer: Creds;
+  const ACCOUNT = "000000000000";
+
+  beforeAll(async () => {
+    author = await userWith(server.url, "jira-author", { managed: [managed("AWSCodeCommitPowerUser")] });
+    reviewer = await userWith(server.url, "jira-reviewer", { managed: [managed("AWSCodeCommitPowerUser")] });
+  });
+
+  /** The power user makes a branch from main and a commit on it through the API, then a pull request with one required approval. */
+  async function propose(name: string): Promise<{ id: string; revisionId: string; sourceCommit: string }> {
+    const main = (await call(server.url, "cli", "GetBranch", { repositoryName: "pr", branchName: "main" }, author)).out.branch.commitId;
+    expect((await call(server.url, "cli", "CreateBranch", { repositoryName: "pr", branchName: name, commitId: main }, author)).error).toBeUndefined();
+    const put = await call(server.url, "sdk", "PutFile", { repositoryName: "pr", branchName: name, parentCommitId: main, filePath: `${name}.txt`, fileContent: Buffer.from(`${name}\n`) }, author);
+    expect(put.error).toBeUndefined();
+    const created = await call(server.url, "cli", "CreatePullRequest", { title: `JIRA-1 ${name}`, targets: [{ repositoryName: "pr", sourceReference: name, destinationReference: "main" }] }, author);
+    expect(created.error).toBeUndefined();
+    const pr = created.out.pullRequest;
+    const rule = await call(server.url, "cli", "CreatePullRequestApprovalRule", {
+      pullRequestId: pr.pullRequestId,
+      approvalRuleName: "one reviewer",
+      approvalRuleContent: JSON.stringify({ Version: "2018-11-08", Statements: [{ Type: "Approvers", NumberOfApprovalsNeeded: 1, ApprovalPoolMembers: [`arn:aws:iam::${ACCOUNT}:user/*`] }] }),
+    }, author);
+    expect(rule.error).toBeUndefined();
+    return { id: pr.pullRequestId, revisionId: pr.revisionId, sourceCommit: put.out.commitId };
+  }
+
+  it.each([
+    ["MergePullRequestByFastForward", "FAST_FORWARD_MERGE"],
+    ["MergePullRequestBySquash", "SQUASH_MERGE"],
+    ["MergePullRequestByThreeWay", "THREE_WAY_MERGE"],
+  ])("%s after the reviewer's approval (the author's own is refused)", async (op, option) => {
+    // fast-forward needs main not to have moved since the branch was made
+    const { id, revisionId, sourceCommit } = await propose(`jira-${option.toLowerCase().replace(/_/g, "-")}`);
+    const merge = (creds: Creds, extra: Record<string, unknown> = {}) => call(server.url, "cli", op, { pullRequestId: id, repositoryName: "pr", sourceCommitId: sourceCommit, ...extra }, creds);
+
+    expect((await call(server.url, "cli", "UpdatePullRequestApprovalState", { pullRequestId: id, revisionId, approvalState: "APPROVE" }, author)).error).toBe(
+      "PullRequestCannotBeApprovedByAuthorException",
+    );
+    expect((await merge(author)).error).toBe("PullRequestApprovalRulesNotSatisfiedException");
+    expect((await call(server.url, "cli", "UpdatePullRequestApprovalState", { pullRequestId: id, revisionId, approvalState: "APPROVE" }, reviewer)).error).toBeUndefined();
+    expect((await call(server.url, "cli", "EvaluatePullRequestApprovalRules", { pullRequestId: id, revisionId }, reader)).out.evaluation.approved).toBe(true);
+    expect((await merge(author, { sourceCommitId: "0".repeat(40) })).error).toBe("TipOfSourceReferenceIsDifferentException");
+
+    const merged = await merge(author);
+    expect(merged.error).toBeUndefined();
+    const pr = merged.out.pullRequest;
+    expect(pr.pullRequestStatus).toBe("CLOSED");
+    const meta = pr.pullRequestTargets[0].mergeMetadata;
+    expect(meta).toMatchObject({ isMerged: true, mergedBy: `arn:aws:iam::${ACCOUNT}:user/jira-author`, mergeOption: option });
+    const main = (await call(server.url, "sdk", "GetBranch", { repositoryName: "pr", branchName: "main" })).out.branch.commitId;
+    expect(meta.mergeCommitId).toBe(main);
+    if (option === "FAST_FORWARD_MERGE") expect(main).toBe(sourceCommit);
+    const file = await call(server.url, "sdk", "GetFile", { repositoryName: "pr", filePath: `jira-${option.toLowerCase().replace(/_/g, "-")}.txt` });
+    expect(file.error).toBeUndefined();
+    expect((await merge(author)).error).toBe("PullRequestAlreadyClosedException");
+
+    // the outbox's reader sees the destination move too, and leaves the merge as the API made it
+    await new Promise((r) => setTimeout(r, 300));
+    const events = await call(server.url, "sdk", "DescribePullRequestEvents", { pullRequestId: id, pullRequestEventType: "PULL_REQUEST_MERGE_STATE_CHANGED" });
+    expect(events.out.pullRequestEvents).toHaveLength(1);
+    expect(events.out.pullRequestEvents[0].pullRequestMergedStateChangedEventMetadata.mergeMetadata).toMatchObject({ mergeOption: option });
+  });
+
+  it("branch protection: the documented deny policy refuses pull-request merges into main", async () => {
+    const protectedUser = await userWith(server.url, "jira-protected", {
+      managed: [managed("AWSCodeCommitPowerUser")],
+      inline: {
+        Version: "2012-10-17",
+        Statement: [
+          {
+            Effect: "Deny",
+            Action: ["codecommit:GitPush", "codecommit:DeleteBranch", "codecommit:PutFile", "codecommit:Merge*"],
+            Resource: "*",
+            Condition: { StringEqualsIfExists: { "codecommit:References": ["refs/heads/main"] }, Null: { "codecommit:References": "false" } },
+          },
+        ],
+      },
+    });
+    const { id, revisionId } = await propose("jira-protected");
+    expect((await call(server.url, "cli", "UpdatePullRequestApprovalState", { pullRequestId: id, revisionId, approvalState: "APPROVE" }, reviewer)).error).toBeUndefined();
+    for (const op of ["MergePullRequestByFastForward", "MergePullRequestBySquash", "MergePullRequestByThreeWay"]) {
+      expect((await call(server.url, "cli", op, { pullRequestId: id, repositoryName: "pr" }, protectedUser)).error).toBe("AccessDeniedException");
+    }
+    expect((await get(id)).pullRequestStatus).toBe("OPEN");
+    expect((await call(server.url, "cli", "MergePullRequestByThreeWay", { pullRequestId: id, repositoryName: "pr" }, author)).error).toBeUndefined();
+  });
+});

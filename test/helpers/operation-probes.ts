@@ -111,6 +111,11 @@ export function probe(op: string, c: ProbeContext): { input: Record<string, unkn
       return { input: { pullRequestId: c.pullRequestId, description: "x".repeat(10241) }, resource: c.repoArn };
     case "UpdatePullRequestStatus":
       return { input: { pullRequestId: c.pullRequestId, pullRequestStatus: "MERGED" }, resource: c.repoArn };
+    // a pull-request merge refused after authorization: the source is not at the commit given
+    case "MergePullRequestByFastForward":
+    case "MergePullRequestBySquash":
+    case "MergePullRequestByThreeWay":
+      return { input: { pullRequestId: c.pullRequestId, repositoryName: r, sourceCommitId: "0".repeat(40) }, resource: c.repoArn };
     // merges of feature into main: reads, or a merge refused after authorization
     case "GetMergeOptions":
     case "GetMergeCommit":
