@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: every benchmark, in one run, printed as the markdown bench/RESULTS.md keeps.
- * Options: --quick (a smaller repository, fewer runs), --only=git|ssh|api|content|events,
+ * Options: --quick (a smaller repository, fewer runs), --only=git|ssh|api|content|merges|events,
  * --ssh-ciphers (the SSH section also times clones per cipher).
  */
 import fs from "node:fs";
@@ -13,6 +13,7 @@ import { benchApi, type ApiResult } from "./api.js";
 import { benchContent } from "./content.js";
 import { benchHistory } from "./content-history.js";
 import { benchEvents } from "./events.js";
+import { benchMerges } from "./merges.js";
 import { benchGitTransfer, headwaterUrl } from "./git-transfer.js";
 import { benchSsh } from "./ssh.js";
 import { run } from "./lib/gen-repo.js";
@@ -194,6 +195,24 @@ if (!only || only === "content") {
     `Each of the 500 files has 40 versions among the ${h.commits.toLocaleString("en")} commits. A new walk is \`git rev-list --topo-order --parents -- PATH\`, run by Headwater over the commit-graph with changed-path Bloom filters it writes in the background (the very first walk, before that graph existed, took ${h.firstWalkMs} ms; the graph was there ${h.graphReadyMs} ms later), and by the baseline on a repository without one. Repeated requests, and the later pages of a history, are answered from Headwater's cached walks without a process. GetBlobDifferences compares the blobs in Headwater's process (jsdiff). Errors or non-2xx answers: ${historyErrors}.`,
   );
 
+}
+
+if (!only || only === "merges") {
+  const m = await benchMerges(work, { runs: quick ? 3 : 5, seconds: quick ? 5 : 15 });
+  const s = m.seconds;
+  say(`### Merges: ${m.commits.toLocaleString("en")} commits, ${m.files.toLocaleString("en")} files, branches differing by 100 files (median of ${m.runs})`);
+  say();
+  say("| operation | Headwater | checkout + git merge, cold | ratio | checkout + git merge, warm work tree | ratio |");
+  say("|---|---|---|---|---|---|");
+  say(`| MergeBranchesByThreeWay (clean) | ${fmt(s.mergeThreeWay)} s | ${fmt(s.coldCheckoutMerge)} s | **${fmt(s.coldCheckoutMerge / s.mergeThreeWay, 1)}× faster** | ${fmt(s.warmCheckoutMerge)} s | **${fmt(s.warmCheckoutMerge / s.mergeThreeWay, 1)}× faster** |`);
+  say(`| GetMergeConflicts (THREE_WAY_MERGE) | ${fmt(s.getMergeConflicts)} s | | ${fmt(s.coldCheckoutMerge / s.getMergeConflicts, 1)}× | | ${fmt(s.warmCheckoutMerge / s.getMergeConflicts, 1)}× |`);
+  say();
+  say("| GetPullRequest, 16 connections | req/s | p50 | p99 |");
+  say("|---|---|---|---|");
+  for (const r of m.getPullRequest) say(`| ${r.mode === "max" ? "as fast as possible" : r.mode} | ${Math.round(r.requestsPerSecond)} | ${r.p50ms} ms | **${r.p99ms} ms** |`);
+  say();
+  say("Cold: a clone with no checkout, so the checkout writes every file (a bot merging for you); warm: a work tree already at main. Targets: a clean merge at least 5× faster than checkout + git merge; GetPullRequest p99 under 20 ms.");
+  say();
 }
 
 if (!only || only === "events") {
