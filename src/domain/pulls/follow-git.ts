@@ -46,7 +46,8 @@ export class PullRequestsFollowGit implements OutboxConsumer {
       if (!prs.size) continue;
       const actorArn = row.actor_arn || `arn:${partitionOf(this.where.region)}:iam::${this.where.accountId}:root`;
       const steps: Step[] = [];
-      for (const change of changes) steps.push(...(await this.follow(this.gitOf(row.repository_id), prs, change)));
+      const git = this.gitOf(row.repository_id);
+      for (const change of changes) steps.push(...(await this.follow(git, prs, change)));
       if (steps.length) planned.push({ row, actorArn, steps });
     }
     return async (trx) => {

@@ -3,13 +3,13 @@ import { ServiceError } from "../../errors.js";
 import type { Engine } from "../../store/db.js";
 import type { Database } from "../../store/schema.js";
 import type { ApprovalService } from "../approvals/approvals.js";
-import { changingPullRequest } from "../approvals/pull-request.js";
+import { changingPullRequest, pullRequestRow } from "../approvals/pull-request.js";
 import type { Caller } from "../context.js";
 import type { MergeCommitInputs, MergeService } from "../merges/merge-service.js";
 import { validateCommitId } from "../repos/names.js";
 import type { RepositoryService } from "../repos/repositories.js";
 import { recordEvent } from "./events.js";
-import type { PullRequestService } from "./pull-requests.js";
+import { alreadyClosed, type PullRequestService } from "./pull-requests.js";
 import { validatePullRequestId } from "./validate.js";
 import type { MergeOption, PullRequestView } from "./view.js";
 
@@ -40,12 +40,11 @@ export class PullRequestMerges {
   async merge(caller: Caller, option: MergeOption, input: MergePullRequestInput): Promise<PullRequestView> {
     const id = validatePullRequestId(input.pullRequestId);
     const repo = await this.repos.require(input.repositoryName);
-    const row = await this.db.selectFrom("pull_requests").selectAll().where("id", "=", id).executeTakeFirst();
-    if (!row) throw new ServiceError("PullRequestDoesNotExistException", `Pull request ${id} does not exist.`);
+    const row = await pullRequestRow(this.db, id);
     if (row.repository_id !== repo.id) {
       throw new ServiceError("RepositoryNotAssociatedWithPullRequestException", `Pull request ${id} is not on repository ${repo.name}.`);
     }
-    if (row.status !== "OPEN") throw new ServiceError("PullRequestAlreadyClosedException", `Pull request ${id} is closed; a closed pull request cannot be merged.`);
+    if (row.status !== "OPEN") throw alreadyClosed(id);
 
     const git = this.repos.git(repo);
     const tip = await git.refTarget(row.source_ref);

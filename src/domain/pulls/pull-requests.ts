@@ -37,7 +37,7 @@ export function pullRequestDoesNotExist(id: number | string): ServiceError {
   );
 }
 
-function alreadyClosed(id: number): ServiceError {
+export function alreadyClosed(id: number): ServiceError {
   return new ServiceError("PullRequestAlreadyClosedException", `Pull request ${id} is closed; a closed pull request cannot be changed.`);
 }
 
