@@ -13,6 +13,9 @@ import { usesTls, type Config } from "./config.js";
 import { ApprovalService } from "./domain/approvals/approvals.js";
 import { ApprovalRuleService } from "./domain/approvals/rules.js";
 import { ApprovalRuleTemplateService } from "./domain/approvals/templates.js";
+import { CommentReactions } from "./domain/comments/comment-reactions.js";
+import { CommentService } from "./domain/comments/comments.js";
+import { CommentThreads } from "./domain/comments/threads.js";
 import { ChangeBus } from "./domain/change-bus.js";
 import { CommitService } from "./domain/content/commit-service.js";
 import { ContentService } from "./domain/content/content-service.js";
@@ -150,6 +153,9 @@ async function assemble(
   const templates = new ApprovalRuleTemplateService(store.db, store.engine, repos);
   pulls.onCreated(templates.applyToNewPullRequest);
   const pullMerges = new PullRequestMerges(store.db, store.engine, repos, pulls, merges, approvals);
+  const comments = new CommentService(store.db, repos, objects);
+  const commentThreads = new CommentThreads(store.db, repos, objects);
+  const reactions = new CommentReactions(store.db, cfg.accountId);
   const identities = new IdentityStore(store.db, box, cfg.accountId, cfg.region, bus);
   const iam = new IamDeps(store.db, box, cfg.accountId, cfg.region, bus, store.engine);
   const access = new AccessControl(iam);
@@ -266,6 +272,9 @@ async function assemble(
           approvalRules,
           approvals,
           templates,
+          comments,
+          commentThreads,
+          reactions,
           cloneBases,
           lookups: {
             repositoryArn: (name) => repos.arnOf(name),
@@ -277,9 +286,7 @@ async function assemble(
               return repo ? repos.tags(repo) : {};
             },
             pullRequest: (id) => pulls.lookup(id),
-            // comments arrive with their own change
-
-            commentRepository: async () => undefined,
+            commentRepository: (id) => comments.repositoryOf(id),
           },
         }),
         iamService(iam, access),

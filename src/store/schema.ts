@@ -401,7 +401,7 @@ export interface CommentsTable {
 export interface CommentReactionsTable {
   comment_id: string;
   user_arn: string;
-  /** short code, e.g. :thumbsup: */
+  /** the reaction's key, e.g. THUMBSUP (domain/comments/reactions.ts) */
   reaction: string;
   created_at: number;
 }

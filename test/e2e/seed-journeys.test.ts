@@ -190,7 +190,7 @@ describe("Git Integration for Jira (seed 001) with the AWS managed policies", ()
     const creds = await userWith(server.url, "jira-power", { managed: [managed("AWSCodeCommitPowerUser")] });
     const { allowed } = await everyOperation(creds, "power", "jira", POWER_USER);
     // its only Delete* actions are DeleteBranch and DeleteFile
-    expect(served.filter((op) => !allowed.includes(op)).sort()).toEqual(["DeleteApprovalRuleTemplate", "DeletePullRequestApprovalRule", "DeleteRepository"]);
+    expect(served.filter((op) => !allowed.includes(op)).sort()).toEqual(["DeleteApprovalRuleTemplate", "DeleteCommentContent", "DeletePullRequestApprovalRule", "DeleteRepository"]);
     await cloneAndPush(`${server.url}/v1/repos/jira`, gitHome(creds), "jira", "power");
     // its IAM statements: its own SSH keys and Git credentials, nobody else's
     expect((await aws(server.url, ["iam", "list-ssh-public-keys", "--user-name", "jira-power"], { creds })).code).toBe(0);

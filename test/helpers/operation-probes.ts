@@ -15,7 +15,7 @@ export function servedCodeCommitOperations(): string[] {
   return Object.keys(
     codecommitService({
       repos: none, branches: none, content: none, commits: none, triggers: none, pulls: none, pullMerges: none, merges: none,
-      approvalRules: none, approvals: none, templates: none, cloneBases: none, lookups,
+      approvalRules: none, approvals: none, templates: none, comments: none, commentThreads: none, reactions: none, cloneBases: none, lookups,
     }).operations,
   );
 }
@@ -32,6 +32,9 @@ export interface ProbeContext {
 }
 
 const BOGUS = "1".repeat(40);
+/** a well-formed comment ID no comment has, and the resource such a comment's operations are authorized on */
+const NO_COMMENT = "00000000-0000-4000-8000-000000000000";
+const ACCOUNT_WIDE = "arn:aws:codecommit:us-east-1:000000000000:*";
 /** a well-formed revision ID no pull request has */
 const NOT_CURRENT = "0".repeat(64);
 
@@ -170,6 +173,26 @@ export function probe(op: string, c: ProbeContext): { input: Record<string, unkn
       return { input: { approvalRuleTemplateName: `never-made-${c.tag}`, repositoryNames: [r] }, resource: c.repoArn };
     case "ListAssociatedApprovalRuleTemplatesForRepository":
       return on({});
+    // comments: content that is empty, or a comment no one made (authorized on the account's
+    // codecommit:* ARN then, as for any comment ID that names nothing)
+    case "PostCommentForComparedCommit":
+      return on({ afterCommitId: c.tip, content: "" });
+    case "PostCommentForPullRequest":
+      return on({ pullRequestId: c.pullRequestId, beforeCommitId: c.tip, afterCommitId: c.tip, content: "" });
+    case "GetCommentsForComparedCommit":
+      return on({ afterCommitId: c.tip });
+    case "GetCommentsForPullRequest":
+      return { input: { pullRequestId: c.pullRequestId }, resource: c.repoArn };
+    case "PostCommentReply":
+      return { input: { inReplyTo: NO_COMMENT, content: "probe" }, resource: ACCOUNT_WIDE };
+    case "GetComment":
+    case "DeleteCommentContent":
+    case "GetCommentReactions":
+      return { input: { commentId: NO_COMMENT }, resource: ACCOUNT_WIDE };
+    case "UpdateComment":
+      return { input: { commentId: NO_COMMENT, content: "probe" }, resource: ACCOUNT_WIDE };
+    case "PutCommentReaction":
+      return { input: { commentId: NO_COMMENT, reactionValue: ":thumbsup:" }, resource: ACCOUNT_WIDE };
     default:
       throw new Error(`no probe for ${op}: add one when an operation is served`);
   }

@@ -159,7 +159,7 @@ export async function up(db: Kysely<unknown>, engine: Engine): Promise<void> {
     .createTable("comment_reactions")
     .addColumn("comment_id", "text", (c) => c.notNull().references("comments.id").onDelete("cascade"))
     .addColumn("user_arn", "text", (c) => c.notNull())
-    /** the reaction's short code, e.g. :thumbsup: */
+    /** the reaction's key, e.g. THUMBSUP (domain/comments/reactions.ts) */
     .addColumn("reaction", "text", (c) => c.notNull())
     .addColumn("created_at", time, (c) => c.notNull())
     .addPrimaryKeyConstraint("comment_reactions_pk", ["comment_id", "user_arn"])

@@ -1,6 +1,9 @@
 import type { ApprovalService } from "../../../domain/approvals/approvals.js";
 import type { ApprovalRuleService } from "../../../domain/approvals/rules.js";
 import type { ApprovalRuleTemplateService } from "../../../domain/approvals/templates.js";
+import type { CommentReactions } from "../../../domain/comments/comment-reactions.js";
+import type { CommentService } from "../../../domain/comments/comments.js";
+import type { CommentThreads } from "../../../domain/comments/threads.js";
 import { tooLarge } from "../../../domain/content/change-set.js";
 import type { CommitService } from "../../../domain/content/commit-service.js";
 import type { ContentService } from "../../../domain/content/content-service.js";
@@ -14,6 +17,7 @@ import type { AwsService } from "../../service.js";
 import { approvalOperations } from "./approvals.js";
 import { codecommitAccessDenied, codecommitAuthz, type CodeCommitAuthzLookups } from "./authz.js";
 import { branchOperations } from "./branches.js";
+import { commentOperations } from "./comments.js";
 import { commitOperations } from "./commits.js";
 import { contentOperations } from "./content.js";
 import { mergeOperations } from "./merges.js";
@@ -40,6 +44,9 @@ export function codecommitService(deps: {
   approvalRules: ApprovalRuleService;
   approvals: ApprovalService;
   templates: ApprovalRuleTemplateService;
+  comments: CommentService;
+  commentThreads: CommentThreads;
+  reactions: CommentReactions;
   cloneBases: CloneBases;
   lookups: CodeCommitAuthzLookups;
 }): AwsService {
@@ -57,6 +64,7 @@ export function codecommitService(deps: {
       ...mergeOperations(deps.merges),
       ...approvalOperations(deps.approvalRules, deps.approvals),
       ...templateOperations(deps.templates),
+      ...commentOperations(deps.comments, deps.commentThreads, deps.reactions),
     },
     authz: codecommitAuthz(deps.lookups),
     accessDenied: codecommitAccessDenied,
