@@ -130,12 +130,14 @@ export class ApprovalRuleService {
     return approvalRuleView(row);
   }
 
-  async delete(caller: Caller, input: { pullRequestId?: unknown; approvalRuleName?: unknown }): Promise<{ approvalRuleId: string }> {
+  /** A rule deleted before (or never made) answers 200 without content, as CodeCommit documents. */
+  async delete(caller: Caller, input: { pullRequestId?: unknown; approvalRuleName?: unknown }): Promise<{ approvalRuleId?: string }> {
     const id = validatePullRequestId(input.pullRequestId);
     const name = validateRuleName(input.approvalRuleName);
     return changingPullRequest(this.db, this.engine, id, async (trx, pr) => {
       requireOpen(pr);
-      const rule = await this.named(trx, id, name);
+      const rule = await trx.selectFrom("pull_request_approval_rules").selectAll().where("pull_request_id", "=", id).where("name", "=", name).executeTakeFirst();
+      if (!rule) return {};
       if (rule.origin_template_id) {
         throw new ServiceError(
           "CannotDeleteApprovalRuleFromTemplateException",

@@ -211,10 +211,12 @@ export class ApprovalRuleTemplateService {
     });
   }
 
-  async delete(nameInput: unknown): Promise<{ approvalRuleTemplateId: string }> {
+  /** A template deleted before (or never made) answers 200 without content, as CodeCommit documents. */
+  async delete(nameInput: unknown): Promise<{ approvalRuleTemplateId?: string }> {
     const name = validateTemplateName(nameInput);
     return this.locked(async (trx) => {
-      const row = await this.row(trx, name);
+      const row = await trx.selectFrom("approval_rule_templates").selectAll().where("name", "=", name).executeTakeFirst();
+      if (!row) return {};
       const used = await trx.selectFrom("approval_rule_template_repositories").select("repository_id").where("template_id", "=", row.id).limit(1).executeTakeFirst();
       if (used) {
         throw new ServiceError(

@@ -16,7 +16,8 @@ export function approvalOperations(rules: ApprovalRuleService, approvals: Approv
     input,
   ) => ({ approvalRule: await rules.updateContent(caller, input) });
 
-  const DeletePullRequestApprovalRule: Op<CC.DeletePullRequestApprovalRuleInput, CC.DeletePullRequestApprovalRuleOutput> = async (caller, input) =>
+  // the model marks the ID required, yet documents a 200 without content for a rule deleted before
+  const DeletePullRequestApprovalRule: Op<CC.DeletePullRequestApprovalRuleInput, Partial<CC.DeletePullRequestApprovalRuleOutput>> = async (caller, input) =>
     rules.delete(caller, input);
 
   const GetPullRequestApprovalStates: Op<CC.GetPullRequestApprovalStatesInput, CC.GetPullRequestApprovalStatesOutput> = async (_c, input) =>

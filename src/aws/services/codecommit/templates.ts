@@ -29,7 +29,8 @@ export function templateOperations(templates: ApprovalRuleTemplateService) {
     approvalRuleTemplate: await templates.updateContent(caller, input),
   });
 
-  const DeleteApprovalRuleTemplate: Op<CC.DeleteApprovalRuleTemplateInput, CC.DeleteApprovalRuleTemplateOutput> = async (_c, input) =>
+  // the model marks the ID required, yet documents a 200 without content for a template deleted before
+  const DeleteApprovalRuleTemplate: Op<CC.DeleteApprovalRuleTemplateInput, Partial<CC.DeleteApprovalRuleTemplateOutput>> = async (_c, input) =>
     templates.delete(input.approvalRuleTemplateName);
 
   const AssociateApprovalRuleTemplateWithRepository: Op<CC.AssociateApprovalRuleTemplateWithRepositoryInput, Record<string, never>> = async (_c, input) => {
