@@ -99,7 +99,7 @@ export async function verifySigV4GitPassword(
   }
   throw new GitAuthError(
     403,
-    "The git password does not match: check the access key, and that the credential helper runs with --ignore-host-check and credential.UseHttpPath=true.",
+    "The git password does not match: it is a signature made with the secret access key, so check that the secret key belongs to this access key ID, that the client's clock is right, and that the credential helper runs with --ignore-host-check and credential.UseHttpPath=true.",
   );
 }
 

@@ -68,6 +68,9 @@ describe("git over HTTP with the credential helper", () => {
     const r = await git(["ls-remote", `${server.url}/v1/repos/proto`], { env: bad });
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain("remote: The git password does not match");
+    // it points at the secret key and the clock, not at the access key ID (which was right)
+    expect(r.stderr).toContain("secret access key");
+    expect(r.stderr).toContain("clock");
     expect(r.stderr).toContain("403");
     const unknown = gitHome({ accessKeyId: "AKIANOSUCHKEY0000000", secretAccessKey: "z".repeat(40) });
     const r2 = await git(["ls-remote", `${server.url}/v1/repos/proto`], { env: unknown });
