@@ -40,7 +40,9 @@ export async function smartHttpPlugin(app: FastifyInstance, opts: SmartHttpOptio
 
   async function authenticate(req: FastifyRequest): Promise<Caller> {
     const basic = parseBasic(req.headers.authorization);
-    if (!basic) throw new GitAuthError(401, "Authentication required.");
+    // a URL with a user name and no password (http://ci-at-000000000000@host/…) makes curl send
+    // an empty password: ask for one, so that git runs its credential helper or prompts
+    if (!basic || basic.password === "") throw new GitAuthError(401, "Authentication required.");
     const path = signedGitPath(req.url.split("?")[0]!);
     let principal: Principal | null = null;
     if (/^\d{8}T\d{6}Z[0-9a-f]{64}$/.test(basic.password)) {

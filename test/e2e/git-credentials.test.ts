@@ -60,6 +60,22 @@ describe("HTTPS Git credentials", () => {
     expect(Buffer.from(file.out.fileContent).toString()).toBe("pushed with HTTPS Git credentials\n");
   });
 
+  it("the user name in the URL and the password from git's credential helper: an empty password gets 401, so git asks", async () => {
+    await userWith(server.url, "https-asked", { managed: [managed("AWSCodeCommitReadOnly")] });
+    const c = await credentialFor("https-asked");
+    const url = `${server.url.replace("://", `://${encodeURIComponent(c.name)}@`)}/v1/repos/creds`;
+    // a helper that gives the password only, as the README's recipe does; git runs it only after a 401
+    const env = { ...plainGit(), HW_TEST_PASSWORD: c.password };
+    const helper = ["-c", "credential.helper=", "-c", 'credential.helper=!f() { echo "password=$HW_TEST_PASSWORD"; }; f'];
+    const r = await git([...helper, "ls-remote", url], { env });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain("refs/heads/main");
+    // without a helper (and no terminal to prompt on) git reports that it could not read a password, not a refusal
+    const none = await git(["-c", "credential.helper=", "ls-remote", url], { env: { ...plainGit(), GIT_TERMINAL_PROMPT: "0" } });
+    expect(none.code).not.toBe(0);
+    expect(none.stderr).not.toContain("not valid");
+  });
+
   it("follow a renamed user: the new name logs in, the old one no longer does, and the old name is free again", async () => {
     const iam = iamClient(server.url);
     await userWith(server.url, "ren1", { managed: [managed("AWSCodeCommitReadOnly")] });
