@@ -7,7 +7,8 @@ import { recordEvent } from "../pulls/events.js";
 import { validatePullRequestId } from "../pulls/validate.js";
 import { parseRuleContent } from "./content.js";
 import { evaluateRules } from "./evaluator.js";
-import { changingPullRequest, pullRequestRow, requireCurrentRevision, requireOpen } from "./pull-request.js";
+import { pullRequestRow } from "../pulls/pull-requests.js";
+import { changingPullRequest, requireCurrentRevision, requireOpen } from "./pull-request.js";
 import { MAX_APPROVALS_PER_PULL_REQUEST, validateApprovalState, validateOverrideStatus, validateRevisionId } from "./validate.js";
 
 /** EvaluatePullRequestApprovalRules' Evaluation. */

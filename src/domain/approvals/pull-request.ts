@@ -2,14 +2,8 @@ import type { Kysely, Transaction } from "kysely";
 import { ServiceError } from "../../errors.js";
 import { lockInTransaction, type Engine } from "../../store/db.js";
 import type { Database } from "../../store/schema.js";
-import { pullRequestDoesNotExist } from "../pulls/pull-requests.js";
+import { pullRequestRow } from "../pulls/pull-requests.js";
 import type { PullRequestRow } from "../pulls/view.js";
-
-export async function pullRequestRow(db: Kysely<Database>, id: number): Promise<PullRequestRow> {
-  const row = await db.selectFrom("pull_requests").selectAll().where("id", "=", id).executeTakeFirst();
-  if (!row) throw pullRequestDoesNotExist(id);
-  return row;
-}
 
 export function requireOpen(row: PullRequestRow): void {
   if (row.status !== "OPEN") {

@@ -2,7 +2,7 @@ import crypto from "node:crypto";
 import type { Kysely, Transaction } from "kysely";
 import { ServiceError } from "../../errors.js";
 import type { Database } from "../../store/schema.js";
-import { pullRequestRow } from "../approvals/pull-request.js";
+import { pullRequestRow } from "../pulls/pull-requests.js";
 import { oncePerToken, validateClientToken } from "../client-tokens.js";
 import type { ObjectCache } from "../content/object-reader.js";
 import type { Caller } from "../context.js";
@@ -30,7 +30,9 @@ interface NewComment {
 
 async function insertComment(trx: Transaction<Database>, c: NewComment): Promise<string> {
   const id = crypto.randomUUID();
-  const now = Date.now();
+  // lists go oldest first (created_at, then the random id): a reply made within its parent's
+  // millisecond is stamped a millisecond later, so that it never sorts before the comment it answers
+  const now = Math.max(Date.now(), c.inReplyTo ? Number(c.inReplyTo.created_at) + 1 : 0);
   const p = c.placement;
   await trx
     .insertInto("comments")
@@ -161,9 +163,9 @@ export class CommentService {
       throw new ServiceError("CommentNotCreatedByCallerException", `Comment ${id} was written by ${row.author_arn}: only its author can change it.`);
     }
     // deleted = 0 in the WHERE: a delete that lands between the read and here wins
-    const done = await this.db.updateTable("comments").set({ content, updated_at: Date.now() }).where("id", "=", id).where("deleted", "=", 0).executeTakeFirst();
-    if (Number(done.numUpdatedRows) === 0) throw commentDeleted(id);
-    return { comment: await viewOne(this.db, await commentRow(this.db, id), me) };
+    const updated = await this.db.updateTable("comments").set({ content, updated_at: Date.now() }).where("id", "=", id).where("deleted", "=", 0).returningAll().executeTakeFirst();
+    if (!updated) throw commentDeleted(id);
+    return { comment: await viewOne(this.db, updated, me) };
   }
 
   /**
@@ -172,12 +174,18 @@ export class CommentService {
    */
   async deleteContent(caller: Caller, idInput: unknown): Promise<{ comment: CommentView }> {
     const id = validateCommentId(idInput);
-    const done = await this.db.updateTable("comments").set({ deleted: 1, content: "", updated_at: Date.now() }).where("id", "=", id).where("deleted", "=", 0).executeTakeFirst();
-    if (Number(done.numUpdatedRows) === 0) {
-      await commentRow(this.db, id);
+    const emptied = await this.db
+      .updateTable("comments")
+      .set({ deleted: 1, content: "", updated_at: Date.now() })
+      .where("id", "=", id)
+      .where("deleted", "=", 0)
+      .returningAll()
+      .executeTakeFirst();
+    if (!emptied) {
+      await commentRow(this.db, id); // CommentDoesNotExistException when there is no such comment
       throw commentDeleted(id);
     }
-    return { comment: await viewOne(this.db, await commentRow(this.db, id), caller.principal.arn) };
+    return { comment: await viewOne(this.db, emptied, caller.principal.arn) };
   }
 
   /** The repository (name) a comment is in: authorization's lookup; undefined for no such comment. */

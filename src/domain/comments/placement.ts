@@ -14,6 +14,11 @@ async function commitIn(reader: ObjectReader, repoName: string, id: string): Pro
   return commit;
 }
 
+/** Each commit named exists in the repository (CommitDoesNotExistException otherwise); undefined ones are skipped. */
+export async function commitsExist(reader: ObjectReader, repoName: string, ids: Array<string | undefined>): Promise<void> {
+  await Promise.all([...new Set(ids)].map((id) => (id === undefined ? undefined : commitIn(reader, repoName, id))));
+}
+
 const isFile = (e: TreeEntry | null): e is TreeEntry => e !== null && !isTree(e) && e.mode !== "160000";
 
 function lineCount(content: Buffer): number {

@@ -1,14 +1,14 @@
 import type { Kysely, SelectQueryBuilder } from "kysely";
 import { ServiceError } from "../../errors.js";
 import type { Database } from "../../store/schema.js";
-import { pullRequestRow } from "../approvals/pull-request.js";
+import { pullRequestRow } from "../pulls/pull-requests.js";
 import type { ObjectCache } from "../content/object-reader.js";
 import type { Caller } from "../context.js";
 import { decodeToken, encodeToken } from "../paging.js";
 import { validateMaxResults, validatePullRequestId } from "../pulls/validate.js";
 import type { Repository, RepositoryService } from "../repos/repositories.js";
 import { notAssociated } from "./comments.js";
-import { place } from "./placement.js";
+import { commitsExist } from "./placement.js";
 import { optionalCommitId, validateCommitId } from "./validate.js";
 import { commentView, placementView, reactionSummaries, type CommentRow, type CommentView, type PlacementView } from "./view.js";
 
@@ -39,8 +39,8 @@ export class CommentThreads {
   ) {}
 
   private async commitsExist(repo: Repository, before: string | undefined, after: string): Promise<void> {
-    // listing is not posting: the same commit twice is only asked about once
-    await place(this.cache.reader(repo.id, this.repos.git(repo)), repo.name, before === after ? undefined : before, after, undefined);
+    // listing is not posting: the same commit as before and after is no error here
+    await commitsExist(this.cache.reader(repo.id, this.repos.git(repo)), repo.name, [before, after]);
   }
 
   async forComparedCommit(

@@ -1,6 +1,6 @@
-import type { Kysely, Transaction } from "kysely";
+import type { Kysely, Transaction, Updateable } from "kysely";
 import { ZERO_OID, type GitRepository } from "../../git/repository.js";
-import type { Database } from "../../store/schema.js";
+import type { Database, PullRequestsTable } from "../../store/schema.js";
 import type { OutboxConsumer, RefEventRow } from "../events/outbox.js";
 import type { RefChange } from "../events/ref-ledger.js";
 import { partitionOf } from "../repos/arn.js";
@@ -112,18 +112,11 @@ export class PullRequestsFollowGit implements OutboxConsumer {
   }
 
   private async apply(trx: Transaction<Database>, p: Planned, step: Step): Promise<void> {
-    // a pull request closed meanwhile (UpdatePullRequestStatus, MergePullRequestBy…) is left as it is
-    const current = await trx.selectFrom("pull_requests").select(["status"]).where("id", "=", step.id).executeTakeFirst();
-    if (current?.status !== "OPEN") return;
     const at = p.row.created_at;
     const repositoryName = p.row.repository_name;
     switch (step.kind) {
       case "source-updated":
-        await trx
-          .updateTable("pull_requests")
-          .set({ source_commit: step.after, merge_base: step.mergeBase, revision_id: step.revisionId })
-          .where("id", "=", step.id)
-          .execute();
+        if (!(await updateIfOpen(trx, step.id, { source_commit: step.after, merge_base: step.mergeBase, revision_id: step.revisionId }))) return;
         await recordEvent(trx, step.id, "PULL_REQUEST_SOURCE_REFERENCE_UPDATED", p.actorArn, {
           repositoryName,
           beforeCommitId: step.before,
@@ -132,14 +125,10 @@ export class PullRequestsFollowGit implements OutboxConsumer {
         }, at);
         return;
       case "destination-moved":
-        await trx.updateTable("pull_requests").set({ destination_commit: step.destinationCommit, merge_base: step.mergeBase }).where("id", "=", step.id).execute();
+        await updateIfOpen(trx, step.id, { destination_commit: step.destinationCommit, merge_base: step.mergeBase });
         return;
       case "merged":
-        await trx
-          .updateTable("pull_requests")
-          .set({ status: "CLOSED", is_merged: 1, merged_by: p.actorArn, merge_commit_id: step.mergeCommitId })
-          .where("id", "=", step.id)
-          .execute();
+        if (!(await updateIfOpen(trx, step.id, { status: "CLOSED", is_merged: 1, merged_by: p.actorArn, merge_commit_id: step.mergeCommitId }))) return;
         await recordEvent(trx, step.id, "PULL_REQUEST_MERGE_STATE_CHANGED", p.actorArn, {
           repositoryName,
           destinationReference: step.destinationRef,
@@ -147,9 +136,19 @@ export class PullRequestsFollowGit implements OutboxConsumer {
         }, at);
         return;
       case "closed":
-        await trx.updateTable("pull_requests").set({ status: "CLOSED" }).where("id", "=", step.id).execute();
+        if (!(await updateIfOpen(trx, step.id, { status: "CLOSED" }))) return;
         await recordEvent(trx, step.id, "PULL_REQUEST_STATUS_CHANGED", p.actorArn, { pullRequestStatus: "CLOSED" }, at);
         return;
     }
   }
+}
+
+/**
+ * Changes a pull request only while it is open, in the same statement that checks it: one closed
+ * meanwhile (UpdatePullRequestStatus, MergePullRequestBy…, another process) is left as it is, and
+ * no event is recorded for it. True when the row was changed.
+ */
+async function updateIfOpen(trx: Transaction<Database>, id: number, set: Updateable<PullRequestsTable>): Promise<boolean> {
+  const r = await trx.updateTable("pull_requests").set(set).where("id", "=", id).where("status", "=", "OPEN").executeTakeFirst();
+  return Number(r.numUpdatedRows) > 0;
 }

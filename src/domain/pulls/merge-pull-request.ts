@@ -3,13 +3,13 @@ import { ServiceError } from "../../errors.js";
 import type { Engine } from "../../store/db.js";
 import type { Database } from "../../store/schema.js";
 import type { ApprovalService } from "../approvals/approvals.js";
-import { changingPullRequest, pullRequestRow } from "../approvals/pull-request.js";
+import { changingPullRequest } from "../approvals/pull-request.js";
 import type { Caller } from "../context.js";
 import type { MergeCommitInputs, MergeService } from "../merges/merge-service.js";
 import { validateCommitId } from "../repos/names.js";
 import type { RepositoryService } from "../repos/repositories.js";
 import { recordEvent } from "./events.js";
-import { alreadyClosed, type PullRequestService } from "./pull-requests.js";
+import { alreadyClosed, pullRequestRow, type PullRequestService } from "./pull-requests.js";
 import { validatePullRequestId } from "./validate.js";
 import type { MergeOption, PullRequestView } from "./view.js";
 

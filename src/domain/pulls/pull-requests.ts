@@ -37,6 +37,13 @@ export function pullRequestDoesNotExist(id: number | string): ServiceError {
   );
 }
 
+/** The pull request's row, read in `db` (a transaction, when the caller changes it next). */
+export async function pullRequestRow(db: Kysely<Database>, id: number): Promise<PullRequestRow> {
+  const row = await db.selectFrom("pull_requests").selectAll().where("id", "=", id).executeTakeFirst();
+  if (!row) throw pullRequestDoesNotExist(id);
+  return row;
+}
+
 export function alreadyClosed(id: number): ServiceError {
   return new ServiceError("PullRequestAlreadyClosedException", `Pull request ${id} is closed; a closed pull request cannot be changed.`);
 }
@@ -184,16 +191,10 @@ export class PullRequestService {
     return { repo, sourceRef, destinationRef, sourceCommit, destinationCommit, mergeBase: await git.mergeBase(sourceCommit, destinationCommit) };
   }
 
-  private async row(id: number, db: Kysely<Database> = this.db): Promise<PullRequestRow> {
-    const row = await db.selectFrom("pull_requests").selectAll().where("id", "=", id).executeTakeFirst();
-    if (!row) throw pullRequestDoesNotExist(id);
-    return row;
-  }
-
   /** The pull request as GetPullRequest returns it. */
   async get(idInput: unknown): Promise<PullRequestView> {
     const id = validatePullRequestId(idInput);
-    const row = await this.row(id);
+    const row = await pullRequestRow(this.db, id);
     return this.view(row);
   }
 
@@ -250,7 +251,7 @@ export class PullRequestService {
     const type = validateEventType(input.pullRequestEventType);
     const actor = validateIdentityArn(input.actorArn, "InvalidActorArnException", "user who made the change");
     const limit = validateMaxResults(input.maxResults, EVENTS_PAGE) ?? EVENTS_PAGE;
-    await this.row(id);
+    await pullRequestRow(this.db, id);
     if (actor && !(await identityExists(this.db, this.accountId, actor))) {
       throw new ServiceError("ActorDoesNotExistException", `No user or role ${actor} exists in this account.`);
     }
@@ -273,7 +274,7 @@ export class PullRequestService {
     const id = validatePullRequestId(idInput);
     await this.db.transaction().execute(async (trx) => {
       await lockInTransaction(trx, this.engine, `headwater.pull-request:${id}`);
-      const row = await this.row(id, trx);
+      const row = await pullRequestRow(trx, id);
       if (row.status !== "OPEN") throw alreadyClosed(id);
       await change(trx, row);
     });
@@ -300,7 +301,7 @@ export class PullRequestService {
     const status = validateStatus(statusInput, true)!;
     await this.db.transaction().execute(async (trx) => {
       await lockInTransaction(trx, this.engine, `headwater.pull-request:${id}`);
-      const row = await this.row(id, trx);
+      const row = await pullRequestRow(trx, id);
       if (row.status === status) return;
       if (row.status === "CLOSED") {
         throw new ServiceError("InvalidPullRequestStatusUpdateException", `Pull request ${id} is closed and cannot be reopened: the only valid change is from OPEN to CLOSED.`);
