@@ -75,3 +75,20 @@ export async function signedJson(
   if (opts.tamper) ({ headers, body: sendBody } = opts.tamper({ ...headers }, body));
   return rawRequest(url, { headers, body: sendBody });
 }
+
+/** A SigV4-signed awsQuery form (IAM, STS, SNS), built by the SDK's own signer. */
+export async function signedQuery(url: string, form: string, opts: { creds?: Creds; region?: string; service?: string } = {}): Promise<RawResponse> {
+  const u = new URL(url);
+  const request = new HttpRequest({
+    method: "POST",
+    protocol: u.protocol,
+    hostname: u.hostname,
+    port: Number(u.port),
+    path: "/",
+    headers: { host: u.host, "content-type": "application/x-www-form-urlencoded; charset=utf-8" },
+    body: form,
+  });
+  const signer = new SignatureV4({ credentials: opts.creds ?? ADMIN, region: opts.region ?? "us-east-1", service: opts.service ?? "iam", sha256: Hash.bind(null, "sha256") });
+  const signed = await signer.sign(request);
+  return rawRequest(url, { headers: signed.headers as Record<string, string>, body: form });
+}
