@@ -102,7 +102,8 @@ async function drainHttp(app: FastifyInstance, inFlight: () => number, lastActiv
 
 /** The composition root: builds every service and starts the listeners. */
 export async function startServer(cfg: Config, log: Logger, env: NodeJS.ProcessEnv = process.env): Promise<RunningServer> {
-  fs.mkdirSync(cfg.dataDir, { recursive: true });
+  // a new data directory is the server user's alone (an existing one keeps the mode it was given)
+  fs.mkdirSync(cfg.dataDir, { recursive: true, mode: 0o700 });
   // made (on first start) while the rest starts up
   const hostKeysReady = ensureHostKeys(cfg.dataDir);
   hostKeysReady.catch(() => {}); // awaited below; not an unhandled rejection meanwhile

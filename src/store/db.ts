@@ -42,8 +42,13 @@ export async function openStore(opts: { dataDir: string; databaseUrl?: string | 
     });
   } else {
     engine = "sqlite";
-    fs.mkdirSync(opts.dataDir, { recursive: true });
-    const file = new SQLite(path.join(opts.dataDir, "headwater.db"));
+    fs.mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
+    // IAM data and password hashes are for this user alone: the database is 0600, and SQLite
+    // gives its -wal and -shm files the database file's mode
+    const dbFile = path.join(opts.dataDir, "headwater.db");
+    fs.closeSync(fs.openSync(dbFile, "a", 0o600));
+    fs.chmodSync(dbFile, 0o600);
+    const file = new SQLite(dbFile);
     file.pragma("journal_mode = WAL");
     // FULL: a committed event or ref tip survives power loss, not only a process crash.
     file.pragma("synchronous = FULL");

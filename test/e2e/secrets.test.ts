@@ -92,6 +92,17 @@ describe("secrets at rest and in logs", () => {
     }
   });
 
+  it("makes a new data directory 0700 and the SQLite database with its -wal and -shm files 0600", async () => {
+    const dataDir = path.join(tmpDir("dbmode"), "data");
+    const s = await start({ dataDir });
+    try {
+      expect(fs.statSync(dataDir).mode & 0o777).toBe(0o700);
+      for (const f of ["headwater.db", "headwater.db-wal", "headwater.db-shm"]) expect(fs.statSync(path.join(dataDir, f)).mode & 0o777, f).toBe(0o600);
+    } finally {
+      await s.stop();
+    }
+  });
+
   it("creates master.key with mode 0600, and keeps it across restarts", async () => {
     const dataDir = tmpDir("masterkey");
     await (await start({ dataDir })).stop();
