@@ -58,8 +58,9 @@ import { installReceiveHooks } from "./transport/receive-hooks.js";
 import { smartHttpPlugin } from "./transport/smart-http.js";
 import { SshGitServer } from "./transport/ssh.js";
 import { ensureHostKeys } from "./transport/ssh-host-keys.js";
+import { VERSION } from "./version.js";
 
-export const VERSION = "0.1.0";
+export { VERSION };
 /** Largest API request body: CodeCommit's 7 MB of file content, base64-encoded, with room for JSON. */
 const API_BODY_LIMIT = 12 * 1024 * 1024;
 /**

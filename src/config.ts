@@ -44,45 +44,64 @@ export interface FlagSpec {
   key: keyof z.infer<typeof schema>;
   flag: string;
   boolean?: boolean;
+  /** what the value is, in usage texts (a flag without one is a boolean) */
+  value?: string;
   help: string;
 }
 
 export const FLAGS: FlagSpec[] = [
-  { key: "dataDir", flag: "data-dir", help: "where the database, repositories and keys live (default ./.headwater)" },
-  { key: "host", flag: "host", help: "address to listen on (default 127.0.0.1)" },
-  { key: "httpPort", flag: "http-port", help: "HTTP(S) port for the AWS API and Git (default 4720)" },
-  { key: "sshPort", flag: "ssh-port", help: "SSH port for Git (default 4722)" },
-  { key: "region", flag: "region", help: "AWS region the server answers as (default us-east-1)" },
-  { key: "accountId", flag: "account-id", help: "12-digit account ID in ARNs (default 000000000000)" },
-  { key: "publicUrl", flag: "public-url", help: "base URL used in cloneUrlHttp (default: the listener's own URL)" },
-  { key: "publicSshUrl", flag: "public-ssh-url", help: "base URL used in cloneUrlSsh, e.g. ssh://git.example.com:22" },
-  { key: "tlsCert", flag: "tls-cert", help: "PEM certificate file: serve HTTPS" },
-  { key: "tlsKey", flag: "tls-key", help: "PEM private key file for --tls-cert" },
+  { key: "dataDir", flag: "data-dir", value: "DIR", help: "where the database, repositories and keys live (default ./.headwater)" },
+  { key: "host", flag: "host", value: "HOST", help: "address to listen on (default 127.0.0.1)" },
+  { key: "httpPort", flag: "http-port", value: "PORT", help: "HTTP(S) port for the AWS API and Git (default 4720)" },
+  { key: "sshPort", flag: "ssh-port", value: "PORT", help: "SSH port for Git (default 4722)" },
+  { key: "region", flag: "region", value: "REGION", help: "AWS region the server answers as (default us-east-1)" },
+  { key: "accountId", flag: "account-id", value: "ID", help: "12-digit account ID in ARNs (default 000000000000)" },
+  { key: "publicUrl", flag: "public-url", value: "URL", help: "base URL used in cloneUrlHttp (default: the listener's own URL)" },
+  { key: "publicSshUrl", flag: "public-ssh-url", value: "URL", help: "base URL used in cloneUrlSsh, e.g. ssh://git.example.com:22" },
+  { key: "tlsCert", flag: "tls-cert", value: "FILE", help: "PEM certificate file: serve HTTPS" },
+  { key: "tlsKey", flag: "tls-key", value: "FILE", help: "PEM private key file for --tls-cert" },
   { key: "tlsSelfSigned", flag: "tls-self-signed", boolean: true, help: "serve HTTPS with a certificate generated on first start" },
-  { key: "databaseUrl", flag: "database-url", help: "postgres://… to use PostgreSQL (default: SQLite in the data dir)" },
-  { key: "logLevel", flag: "log-level", help: "fatal, error, warn, info, debug, trace or silent (default info)" },
-  { key: "repositoryLimit", flag: "repository-limit", help: "repositories per account, as CodeCommit's quota (default 1000)" },
-  { key: "gitTimeoutSeconds", flag: "git-timeout-seconds", help: "longest a single git transfer may run (default 3600)" },
+  { key: "databaseUrl", flag: "database-url", value: "URL", help: "postgres://… to use PostgreSQL (default: SQLite in the data dir)" },
+  { key: "logLevel", flag: "log-level", value: "LEVEL", help: "fatal, error, warn, info, debug, trace or silent (default info)" },
+  { key: "repositoryLimit", flag: "repository-limit", value: "N", help: "repositories per account, as CodeCommit's quota (default 1000)" },
+  { key: "gitTimeoutSeconds", flag: "git-timeout-seconds", value: "SECONDS", help: "longest a single git transfer may run (default 3600)" },
   {
     key: "stopTimeoutSeconds",
     flag: "stop-timeout-seconds",
+    value: "SECONDS",
     help: "on SIGTERM/SIGINT, longest to wait for git transfers under way before cutting them (default 60)",
   },
-  { key: "sshMaxConnections", flag: "ssh-max-connections", help: "SSH connections open at once; more are refused (default 200)" },
-  { key: "sshMaxChannels", flag: "ssh-max-channels", help: "SSH sessions open at once on one connection (default 10)" },
-  { key: "sshMaxUnauthenticated", flag: "ssh-max-unauthenticated", help: "SSH connections not yet authenticated, at once; more are refused (default 100)" },
+  { key: "sshMaxConnections", flag: "ssh-max-connections", value: "N", help: "SSH connections open at once; more are refused (default 200)" },
+  { key: "sshMaxChannels", flag: "ssh-max-channels", value: "N", help: "SSH sessions open at once on one connection (default 10)" },
+  {
+    key: "sshMaxUnauthenticated",
+    flag: "ssh-max-unauthenticated",
+    value: "N",
+    help: "SSH connections not yet authenticated, at once; more are refused (default 100)",
+  },
   {
     key: "sshMaxUnauthenticatedPerSource",
     flag: "ssh-max-unauthenticated-per-source",
+    value: "N",
     help: "SSH connections not yet authenticated from one address, at once (default 20)",
   },
-  { key: "sshAuthTimeoutSeconds", flag: "ssh-auth-timeout-seconds", help: "SSH connections not authenticated by then are dropped (default 30)" },
-  { key: "sshIdleTimeoutSeconds", flag: "ssh-idle-timeout-seconds", help: "SSH connections with no git data moving for this long are closed (default 300)" },
+  {
+    key: "sshAuthTimeoutSeconds",
+    flag: "ssh-auth-timeout-seconds",
+    value: "SECONDS",
+    help: "SSH connections not authenticated by then are dropped (default 30)",
+  },
+  {
+    key: "sshIdleTimeoutSeconds",
+    flag: "ssh-idle-timeout-seconds",
+    value: "SECONDS",
+    help: "SSH connections with no git data moving for this long are closed (default 300)",
+  },
   { key: "deliveryWorkers", flag: "delivery-workers", boolean: true, help: "deliver events and SNS messages from this process (default true)" },
-  { key: "deliveryTimeoutSeconds", flag: "delivery-timeout-seconds", help: "deadline of one delivery attempt, as SNS's (default 15)" },
-  { key: "deliveryDelayScale", flag: "delivery-delay-scale", help: "multiplies every retry delay of the delivery policies (default 1)" },
-  { key: "deliveryConcurrency", flag: "delivery-concurrency", help: "most endpoints delivered to at once (default 32)" },
-  { key: "deliveryRetentionDays", flag: "delivery-retention-days", help: "days delivered messages stay in the delivery log (default 7)" },
+  { key: "deliveryTimeoutSeconds", flag: "delivery-timeout-seconds", value: "SECONDS", help: "deadline of one delivery attempt, as SNS's (default 15)" },
+  { key: "deliveryDelayScale", flag: "delivery-delay-scale", value: "FACTOR", help: "multiplies every retry delay of the delivery policies (default 1)" },
+  { key: "deliveryConcurrency", flag: "delivery-concurrency", value: "N", help: "most endpoints delivered to at once (default 32)" },
+  { key: "deliveryRetentionDays", flag: "delivery-retention-days", value: "DAYS", help: "days delivered messages stay in the delivery log (default 7)" },
 ];
 
 export class ConfigError extends Error {}

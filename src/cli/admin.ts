@@ -1,58 +1,23 @@
 import fs from "node:fs";
 import path from "node:path";
-import { ConfigError, loadConfig } from "../config.js";
+import type { Config } from "../config.js";
 import { listDeliveries, redeliver } from "../domain/events/admin.js";
 import { FunctionRegistryError, LAMBDA_ARN, deregisterFunction, listFunctions, registerFunction } from "../domain/events/functions.js";
 import { openStore } from "../store/db.js";
+import { UsageError } from "./commands.js";
 
-export const ADMIN_USAGE = `Administration (works on the data directory or database; the server may be running):
-  headwater admin register-function --function-arn ARN --url URL [server flags]
-      accept arn:aws:lambda:REGION:ACCOUNT:function:NAME as a trigger destination; its events
-      are POSTed (JSON) to URL
-  headwater admin deregister-function --function-arn ARN [server flags]
-  headwater admin list-functions [server flags]
-  headwater admin list-deliveries [--status pending|delivered|failed|cancelled] [--limit N] [server flags]
-      the delivery log, newest first, with every attempt
-  headwater admin redeliver (--delivery-id N ... | --all-failed) [server flags]
-      puts failed deliveries back in the queue for a new round of attempts
-Server flags: --data-dir, --database-url, --region, --account-id (or their HEADWATER_* variables).
-`;
+/** An admin command's mistake or refusal (exit 2, as a usage error). */
+export class AdminError extends UsageError {}
 
-const OWN = new Set(["function-arn", "url", "status", "limit", "delivery-id", "all-failed"]);
-
-export class AdminError extends Error {}
-
-/** Splits the command's own flags from the server flags (which loadConfig reads). */
-function split(argv: string[]): { own: Map<string, string[]>; rest: string[] } {
-  const own = new Map<string, string[]>();
-  const rest: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    const m = /^--([^=]+)(?:=(.*))?$/s.exec(arg);
-    if (m && OWN.has(m[1]!)) {
-      const name = m[1]!;
-      let value = m[2];
-      if (value === undefined && name !== "all-failed") {
-        value = argv[++i];
-        if (value === undefined) throw new AdminError(`--${name} needs a value`);
-      }
-      own.set(name, [...(own.get(name) ?? []), value ?? "true"]);
-    } else rest.push(arg);
-  }
-  return { own, rest };
+function one(own: Map<string, string[]>, name: string): string | undefined {
+  return own.get(name)?.[0];
 }
 
-function one(own: Map<string, string[]>, name: string, required = true): string | undefined {
-  const v = own.get(name)?.[0];
-  if (required && v === undefined) throw new AdminError(`--${name} is required`);
-  return v;
-}
-
-/** Runs one admin command; returns what to print (JSON). */
-export async function runAdmin(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<unknown> {
-  const [command, ...args] = argv;
-  const { own, rest } = split(args);
-  const cfg = loadConfig(rest, env);
+/**
+ * Runs one admin command with its own flags (parsed and checked against its declaration in
+ * commands.ts, required ones there) and the server's configuration; returns what to print (JSON).
+ */
+export async function runAdmin(command: string, own: Map<string, string[]>, cfg: Config): Promise<unknown> {
   if (!cfg.databaseUrl && !fs.existsSync(path.join(cfg.dataDir, "headwater.db"))) {
     throw new AdminError(`there is no Headwater database in ${cfg.dataDir}: give the server's --data-dir (or --database-url)`);
   }
@@ -74,9 +39,9 @@ export async function runAdmin(argv: string[], env: NodeJS.ProcessEnv = process.
       case "list-functions":
         return { functions: await listFunctions(store.db) };
       case "list-deliveries": {
-        const status = one(own, "status", false);
+        const status = one(own, "status");
         if (status && !["pending", "delivered", "failed", "cancelled"].includes(status)) throw new AdminError(`--status must be pending, delivered, failed or cancelled`);
-        const limit = Number(one(own, "limit", false) ?? 100);
+        const limit = Number(one(own, "limit") ?? 100);
         if (!Number.isInteger(limit) || limit < 1) throw new AdminError("--limit must be a positive integer");
         return { deliveries: await listDeliveries(store.db, { status, limit }) };
       }
@@ -91,7 +56,7 @@ export async function runAdmin(argv: string[], env: NodeJS.ProcessEnv = process.
         return { requeued: await redeliver(store.db, all ? undefined : ids) };
       }
       default:
-        throw new AdminError(`unknown admin command "${command ?? ""}"`);
+        throw new AdminError(`unknown admin command "${command}"`);
     }
   } catch (e) {
     if (e instanceof FunctionRegistryError) throw new AdminError(e.message);
@@ -100,5 +65,3 @@ export async function runAdmin(argv: string[], env: NodeJS.ProcessEnv = process.
     await store.close();
   }
 }
-
-export { ConfigError };

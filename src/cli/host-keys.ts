@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig } from "../config.js";
+import type { Config } from "../config.js";
 import { hostKeyDir, knownHostsLine, readHostKeys } from "../transport/ssh-host-keys.js";
 
 /**
@@ -6,17 +6,7 @@ import { hostKeyDir, knownHostsLine, readHostKeys } from "../transport/ssh-host-
  * the SSH host keys' fingerprints (as comments) and known_hosts lines for the host and port
  * clients use, so the output can be compared with what ssh shows, or appended to known_hosts.
  */
-export function hostKeysCommand(argv: string[]): number {
-  let cfg;
-  try {
-    cfg = loadConfig(argv);
-  } catch (e) {
-    if (e instanceof ConfigError) {
-      process.stderr.write(`headwater host-keys: ${e.message}\n`);
-      return 2;
-    }
-    throw e;
-  }
+export function hostKeysCommand(cfg: Config): number {
   const keys = readHostKeys(cfg.dataDir);
   if (!keys) {
     process.stderr.write(
