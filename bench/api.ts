@@ -17,6 +17,8 @@ export interface ApiResult {
   p99ms: number;
   errors: number;
   non2xx: number;
+  /** responses received, the warm-up's included */
+  responses: number;
 }
 
 export async function signed(url: string, op: string, body: object, creds: Creds = ADMIN) {
@@ -38,7 +40,7 @@ export async function signed(url: string, op: string, body: object, creds: Creds
 export async function benchApi(server: ServerHandle, op: string, body: object, opts: { seconds: number; connections: number; pipelining?: number; creds?: Creds }): Promise<ApiResult> {
   const req = await signed(server.url, op, body, opts.creds);
   // warm-up
-  await autocannon({ url: server.url, method: "POST", headers: req.headers, body: req.body, connections: opts.connections, pipelining: opts.pipelining ?? 1, duration: 2 });
+  const warm = await autocannon({ url: server.url, method: "POST", headers: req.headers, body: req.body, connections: opts.connections, pipelining: opts.pipelining ?? 1, duration: 2 });
   const r = await autocannon({
     url: server.url,
     method: "POST",
@@ -55,5 +57,6 @@ export async function benchApi(server: ServerHandle, op: string, body: object, o
     p99ms: r.latency.p99,
     errors: r.errors,
     non2xx: r.non2xx,
+    responses: warm.requests.total + r.requests.total,
   };
 }

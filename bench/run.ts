@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: every benchmark, in one run, printed as the markdown bench/RESULTS.md keeps.
- * Options: --quick (a smaller repository, fewer runs), --only=git|ssh|api|content|merges|events,
+ * Options: --quick (a smaller repository, fewer runs), --only=git|ssh|api|logging|content|merges|events,
  * --ssh-ciphers (the SSH section also times clones per cipher).
  */
 import fs from "node:fs";
@@ -14,6 +14,7 @@ import { benchContent } from "./content.js";
 import { benchHistory } from "./content-history.js";
 import { benchEvents } from "./events.js";
 import { benchMerges } from "./merges.js";
+import { benchRequestLog } from "./request-log.js";
 import { benchGitTransfer, headwaterUrl } from "./git-transfer.js";
 import { benchSsh } from "./ssh.js";
 import { run } from "./lib/gen-repo.js";
@@ -85,7 +86,8 @@ if (!only || only === "ssh") {
 }
 
 if (!only || only === "api") {
-  const server = await startServer();
+  // the log (a line per call) to a file, not through a pipe into this process: see request-log.ts
+  const server = await startServer({ logFile: path.join(work, "api-server.log") });
   try {
     const sdk = new CodeCommitClient({ endpoint: server.url, region: "us-east-1", credentials: ADMIN });
     for (let i = 0; i < 50; i++) await sdk.send(new CreateRepositoryCommand({ repositoryName: `api-${String(i).padStart(2, "0")}` }));
@@ -150,6 +152,25 @@ if (!only || only === "api") {
   } finally {
     await server.stop();
   }
+}
+
+if (!only || only === "logging") {
+  const r = await benchRequestLog(work, { seconds: quick ? 3 : 6, rounds: quick ? 1 : 5 });
+  say(`### Request log cost (GetRepository, --log-level info vs. warn, alternating runs, median of ${r.rounds})`);
+  say();
+  say("| log level | requests/s | p50 | p99 | cost per request vs. warn |");
+  say("|---|---|---|---|---|");
+  const w = r.warnRun;
+  const i = r.infoRun;
+  say(`| warn (refusals only) | ${Math.round(w.requestsPerSecond)} | ${w.p50ms} ms | ${w.p99ms} ms | 1.00× |`);
+  say(`| info (a line per call) | ${Math.round(i.requestsPerSecond)} | ${i.p50ms} ms | ${i.p99ms} ms | ${fmt(w.requestsPerSecond / i.requestsPerSecond)}× (medians); **${fmt(r.pairedRatio)}×** (median of the rounds' ratios) |`);
+  say();
+  say(
+    `Runs (req/s, round by round): info ${r.info.map((x) => Math.round(x.requestsPerSecond)).join(", ")}; warn ${r.warn.map((x) => Math.round(x.requestsPerSecond)).join(", ")}. ` +
+      `${fmt(r.linesPerRequest)} log lines per request at info, ${Math.round(r.bytesPerRequest)} bytes each, written to a file. ` +
+      `Errors or non-2xx answers: ${[...r.info, ...r.warn].reduce((n, x) => n + x.errors + x.non2xx, 0)}.`,
+  );
+  say();
 }
 
 if (!only || only === "content") {

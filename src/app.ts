@@ -218,8 +218,10 @@ async function assemble(
   const tls = await loadTls(cfg);
   const app = Fastify({
     loggerInstance: log,
-    // one log line per request would cost more than serving it; errors are logged where they happen
-    logController: new LogController({ disableRequestLogging: true }),
+    // fastify's own request lines are off: API calls and git transfers write one line each when
+    // they finish (aws/call-log.ts, transport/transfer-log.ts), with what they learnt on the way;
+    // a request's child logger binds its ID as `requestId`, as the x-amzn-RequestId header gives it
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: "requestId" }),
     genReqId: () => crypto.randomUUID(),
     bodyLimit: API_BODY_LIMIT,
     ...(tls ? { https: { key: tls.key, cert: tls.cert } } : {}),

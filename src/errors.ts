@@ -9,6 +9,8 @@ export class ServiceError extends Error {
   readonly status: number;
   /** `server` for faults that are ours (500s), `client` otherwise. */
   readonly fault: "client" | "server";
+  /** set on refusals: what was refused and why, for the server's log (never sent to the client) */
+  denial?: Denial;
 
   constructor(code: string, message: string, opts: { status?: number; fault?: "client" | "server" } = {}) {
     super(message);
@@ -21,4 +23,22 @@ export class ServiceError extends Error {
 
 export function isServiceError(e: unknown): e is ServiceError {
   return e instanceof ServiceError;
+}
+
+/**
+ * What a refusal refused, as the server's log reports it: the IAM action and resource (null when
+ * not known, as for a request refused at authentication), and a short reason: the policy
+ * evaluation's (no-identity-allow, explicit-deny-identity, no-session-allow, …) or the
+ * authentication failure's (badSignature, unknownKey, expiredToken, …).
+ */
+export interface Denial {
+  action: string | null;
+  resource: string | null;
+  reason: string;
+}
+
+/** Marks an error as a refusal (see Denial); returns it, to be thrown. */
+export function withDenial<E extends Error & { denial?: Denial }>(e: E, denial: Denial): E {
+  e.denial = denial;
+  return e;
 }

@@ -19,3 +19,11 @@ export function createLogger(level: string): Logger {
     },
   });
 }
+
+/**
+ * A client's text in a log line, bounded: request lines name what the client asked for (a
+ * repository name, a resource ARN) before anything has checked its length.
+ */
+export function clip(s: string | null | undefined, max = 300): string | null | undefined {
+  return typeof s === "string" && s.length > max ? s.slice(0, max) + "…" : s;
+}

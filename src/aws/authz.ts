@@ -1,4 +1,5 @@
 import type { Caller } from "../domain/context.js";
+import { withDenial } from "../errors.js";
 import type { AccessControl } from "../domain/iam/access.js";
 import { requestTagKeys, resourceTagKeys, tagKeysOnly, type ContextInput } from "../domain/iam/policy/index.js";
 import { asList } from "./query-protocol.js";
@@ -71,7 +72,9 @@ export function tableAuthorizer(access: AccessControl): Authorizer {
       const tags = policies.usesResourceTags && row.resourceTags ? await row.resourceTags(resource) : undefined;
       const withTags = tags ? { ...keys, ...resourceTagKeys(tags) } : keys;
       const r = access.decideWith(policies, caller.principal, { action: row.action, resource, keys: withTags }, caller);
-      if (r.decision !== "Allow") throw service.accessDenied(r.message ?? `Not authorized to perform ${row.action}.`);
+      if (r.decision !== "Allow") {
+        throw withDenial(service.accessDenied(r.message ?? `Not authorized to perform ${row.action}.`), { action: row.action, resource, reason: r.reason ?? "denied" });
+      }
     }
   };
 }

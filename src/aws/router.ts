@@ -1,8 +1,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Caller, Principal } from "../domain/context.js";
-import { ServiceError, isServiceError } from "../errors.js";
+import { ServiceError, isServiceError, withDenial } from "../errors.js";
 import type { Logger } from "../log.js";
 import { authenticate, jsonAuthError, queryAuthError, type CredentialLookup } from "./auth.js";
+import { apiCallOf, logApiCalls } from "./call-log.js";
 import { decodeJsonBody, encodeJsonError, encodeJsonOutput, jsonContentType } from "./json-protocol.js";
 import { decodeQuery, encodeQueryError, encodeQueryResponse } from "./query-protocol.js";
 import type { AwsService, Authorizer, QueryProtocol } from "./service.js";
@@ -66,11 +67,28 @@ function wireOf(service: AwsService): Wire {
   return service.protocol.kind === "json" ? jsonWire(service.protocol.version) : queryWire(service.protocol);
 }
 
-/** The credential scope's service name, read without verifying anything. */
-function scopeService(req: FastifyRequest, query: URLSearchParams): string | undefined {
+/** The credential scope (`KEYID/DATE/REGION/SERVICE/aws4_request`), read without verifying anything. */
+function claimedCredential(req: FastifyRequest, query: URLSearchParams): string[] | undefined {
   const auth = req.headers.authorization;
   const credential = typeof auth === "string" ? /Credential=([^,\s]+)/.exec(auth)?.[1] : query.get("X-Amz-Credential") ?? undefined;
-  return credential?.split("/")[3];
+  return credential?.split("/");
+}
+
+/** The credential scope's service name, read without verifying anything. */
+function scopeService(req: FastifyRequest, query: URLSearchParams): string | undefined {
+  return claimedCredential(req, query)?.[3];
+}
+
+/** The access key ID a request claims, for the log of a request refused at authentication. */
+function claimedAccessKeyId(req: FastifyRequest): string | undefined {
+  const q = req.url.indexOf("?");
+  const id = claimedCredential(req, new URLSearchParams(q >= 0 ? req.url.slice(q + 1) : ""))?.[0];
+  return id && /^[A-Z0-9]{16,128}$/.test(id) ? id : undefined;
+}
+
+/** The IAM action an operation is authorized as, read from its service's table. */
+function actionOf(service: AwsService, operation: string): string | null {
+  return Object.hasOwn(service.authz, operation) ? service.authz[operation]!.action : null;
 }
 
 /**
@@ -116,6 +134,17 @@ export async function awsApiPlugin(app: FastifyInstance, opts: AwsApiOptions): P
   app.removeAllContentTypeParsers();
   app.addContentTypeParser("*", { parseAs: "buffer", bodyLimit: opts.bodyLimit }, (_req, body, done) => done(null, body));
   const defaultWire = jsonWire("1.1");
+  logApiCalls(app);
+  /** Answers with an error, and notes it for the call's log line. */
+  const failWith = (wire: Wire, req: FastifyRequest, reply: FastifyReply, err: ServiceError) => {
+    const call = apiCallOf(req);
+    call.errorCode = err.code;
+    if (err.denial) {
+      call.denial = err.denial;
+      call.message = err.message;
+    }
+    return wire.error(reply, err, req.id);
+  };
 
   const handler = async (req: FastifyRequest, reply: FastifyReply) => {
     const body = (req.body as Buffer | undefined) ?? Buffer.alloc(0);
@@ -125,8 +154,11 @@ export async function awsApiPlugin(app: FastifyInstance, opts: AwsApiOptions): P
     } catch (e) {
       resolved = isServiceError(e) ? e : new ServiceError("SerializationException", "The request could not be read.");
     }
-    if (resolved instanceof ServiceError) return defaultWire.error(reply, resolved, req.id);
+    if (resolved instanceof ServiceError) return failWith(defaultWire, req, reply, resolved);
     const { service, operation } = resolved;
+    const call = apiCallOf(req);
+    call.service = service.signingName;
+    call.operation = operation;
     const wire = wireOf(service);
     const fn = Object.hasOwn(service.operations, operation) ? service.operations[operation] : undefined;
 
@@ -143,9 +175,14 @@ export async function awsApiPlugin(app: FastifyInstance, opts: AwsApiOptions): P
             opts.lookup,
           );
         } catch (e) {
-          if (e instanceof AuthFailure) throw wire.authError(e);
+          if (e instanceof AuthFailure) {
+            call.accessKeyId = claimedAccessKeyId(req);
+            // refused before anyone is known: no resource was decided on
+            throw withDenial(wire.authError(e), { action: actionOf(service, operation), resource: null, reason: e.kind });
+          }
           throw e;
         }
+        call.principal = principal.arn;
         caller = { principal, requestId: req.id, sourceIp: req.ip, secureTransport: req.protocol === "https" };
         opts.onAuthenticated?.(principal, service);
       }
@@ -155,11 +192,12 @@ export async function awsApiPlugin(app: FastifyInstance, opts: AwsApiOptions): P
           : new ServiceError("InvalidAction", `The action ${operation} is not valid for this endpoint.`);
       }
       const input = service.protocol.kind === "json" ? decodeJsonBody(body) : resolved.input;
+      if (typeof input.repositoryName === "string") call.repository = input.repositoryName;
       if (caller) await opts.authorize(caller, service, operation, input);
       const output = await fn(caller ?? anonymous(req), input);
       return wire.output(reply, operation, output, req.id);
     } catch (e) {
-      return wire.error(reply, toServiceError(e, req, opts.log, service.protocol.kind), req.id);
+      return failWith(wire, req, reply, toServiceError(e, req, opts.log, service.protocol.kind));
     }
   };
 
@@ -168,10 +206,10 @@ export async function awsApiPlugin(app: FastifyInstance, opts: AwsApiOptions): P
     const target = typeof req.headers["x-amz-target"] === "string" ? resolve(opts.services, req, Buffer.alloc(0)) : undefined;
     if (target && !(target instanceof ServiceError)) {
       const modeled = target.service.bodyTooLarge?.(target.operation, opts.bodyLimit);
-      if (modeled) return wireOf(target.service).error(reply, modeled, req.id);
+      if (modeled) return failWith(wireOf(target.service), req, reply, modeled);
     }
     const err = new ServiceError("RequestEntityTooLargeException", `The request body is larger than the ${opts.bodyLimit}-byte limit.`, { status: 413 });
-    return defaultWire.error(reply, err, req.id);
+    return failWith(defaultWire, req, reply, err);
   };
 
   app.post("/*", handler);
@@ -188,7 +226,7 @@ export async function awsApiPlugin(app: FastifyInstance, opts: AwsApiOptions): P
       return tooLarge(req, reply);
     }
     const err = status < 500 ? new ServiceError("SerializationException", error.message, { status }) : toServiceError(error, req, opts.log, "json");
-    return defaultWire.error(reply, err, req.id);
+    return failWith(defaultWire, req, reply, err);
   });
 }
 
@@ -226,7 +264,7 @@ function drain(stream: NodeJS.ReadableStream & { destroy(): void }, cap: number)
 
 function toServiceError(e: unknown, req: FastifyRequest, log: Logger, kind: "json" | "query"): ServiceError {
   if (isServiceError(e)) return e;
-  log.error({ err: e, reqId: req.id }, "unexpected error in an API operation");
+  log.error({ err: e, requestId: req.id }, "unexpected error in an API operation");
   return kind === "json"
     ? new ServiceError("InternalFailure", "The request processing has failed because of an unknown error.", { status: 500 })
     : new ServiceError("InternalFailure", "The request processing has failed because of an unknown error, exception or failure.", { status: 500 });

@@ -17,6 +17,8 @@ export class GitAuthError extends Error {
     /** 401 asks git to run its credential helper; 403 tells it the credentials were refused */
     readonly status: 401 | 403,
     message: string,
+    /** for the server's log: noCredentials, badSignature, unknownKey, expiredToken, … */
+    readonly reason: string,
   ) {
     super(message);
   }
@@ -77,19 +79,19 @@ export async function verifySigV4GitPassword(
   now = Date.now(),
 ): Promise<Principal> {
   const m = /^(\d{8}T\d{6})Z([0-9a-f]{64})$/.exec(password);
-  if (!m) throw new GitAuthError(403, "The password is not a SigV4 git password.");
+  if (!m) throw new GitAuthError(403, "The password is not a SigV4 git password.", "notSigV4Password");
   const timestamp = m[1]!;
   const pct = username.indexOf("%");
   const accessKeyId = pct < 0 ? username : username.slice(0, pct);
   const token = pct < 0 ? undefined : username.slice(pct + 1);
   const key = await opts.lookup(accessKeyId);
   const problem = credentialProblem(key, token, now);
-  if (problem === "badToken") throw new GitAuthError(403, "The session token is not valid for this access key.");
-  if (problem === "expiredToken") throw new GitAuthError(403, "The temporary credentials have expired.");
-  if (problem || !key) throw new GitAuthError(403, "The access key is not valid or not active.");
+  if (problem === "badToken") throw new GitAuthError(403, "The session token is not valid for this access key.", problem);
+  if (problem === "expiredToken") throw new GitAuthError(403, "The temporary credentials have expired.", problem);
+  if (problem || !key) throw new GitAuthError(403, "The access key is not valid or not active.", problem ?? "unknownKey");
   const t = parseGitTimestamp(timestamp);
   if (Number.isNaN(t) || Math.abs(now - t) > SKEW_MS) {
-    throw new GitAuthError(403, "The git password has expired (it is valid for 15 minutes); the credential helper makes a new one each time.");
+    throw new GitAuthError(403, "The git password has expired (it is valid for 15 minutes); the credential helper makes a new one each time.", "expired");
   }
   const regions = [opts.region, ...CODECOMMIT_REGIONS.filter((r) => r !== opts.region)];
   for (const region of regions) {
@@ -100,6 +102,7 @@ export async function verifySigV4GitPassword(
   throw new GitAuthError(
     403,
     "The git password does not match: it is a signature made with the secret access key, so check that the secret key belongs to this access key ID, that the client's clock is right, and that the credential helper runs with --ignore-host-check and credential.UseHttpPath=true.",
+    "badSignature",
   );
 }
 

@@ -1,5 +1,6 @@
 import type { Caller } from "../domain/context.js";
 import type { AccessControl } from "../domain/iam/access.js";
+import { withDenial } from "../errors.js";
 import { resourceTagKeys } from "../domain/iam/policy/index.js";
 import type { Repository } from "../domain/repos/repositories.js";
 import { GitServeError, type GitAuthorizer } from "./git-service.js";
@@ -16,7 +17,9 @@ export function iamGitAuthorizer(access: AccessControl, repositoryTags: (repo: R
     const tags = policies.usesResourceTags ? resourceTagKeys(await repositoryTags(repo)) : {};
     for (const ref of refs) {
       const r = access.decideWith(policies, caller.principal, { action, resource: repo.arn, keys: ref ? { ...tags, "codecommit:References": ref } : tags }, caller);
-      if (r.decision !== "Allow") throw new GitServeError(403, r.message ?? `Not authorized to perform ${action}.`);
+      if (r.decision !== "Allow") {
+        throw withDenial(new GitServeError(403, r.message ?? `Not authorized to perform ${action}.`), { action, resource: repo.arn, reason: r.reason ?? "denied" });
+      }
     }
   };
   return {

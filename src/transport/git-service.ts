@@ -1,6 +1,7 @@
 import type { ChildProcess, StdioOptions } from "node:child_process";
 import type { Readable } from "node:stream";
 import type { Caller } from "../domain/context.js";
+import type { Denial } from "../errors.js";
 import type { Repository, RepositoryService } from "../domain/repos/repositories.js";
 import { isValidRepositoryName } from "../domain/repos/names.js";
 import type { GitRunner } from "../git/exec.js";
@@ -34,6 +35,9 @@ const RECEIVE_CHECKS = ["-c", "receive.fsckObjects=true"];
 
 /** A refusal git clients print: `status` for HTTP, the text for both transports. */
 export class GitServeError extends Error {
+  /** an authorization refusal: what was refused and why, for the server's log */
+  denial?: Denial;
+
   constructor(
     readonly status: 403 | 404 | 400 | 500 | 503,
     message: string,
@@ -60,6 +64,10 @@ export type PushPlan =
   | {
       refused: true;
       commands: PushCommand[];
+      /** the reference refused, why (the client's words), and, for a denial, what was denied */
+      ref: string;
+      message: string;
+      denial?: Denial;
       /** the receive-pack report that refuses every ref and says why; empty if the client asked for none */
       report: Buffer;
     }
@@ -180,13 +188,13 @@ export class GitServing {
    * Authorizes each ref a push wants to change, before git sees the commands. Returns the first
    * refused ref and why, or null when every ref may move.
    */
-  async refusedRef(caller: Caller, repo: Repository, commands: PushCommand[]): Promise<{ ref: string; message: string } | null> {
+  async refusedRef(caller: Caller, repo: Repository, commands: PushCommand[]): Promise<{ ref: string; message: string; denial?: Denial } | null> {
     for (const c of commands) {
       try {
         await this.authorizer.push(caller, repo, [c.ref]);
       } catch (e) {
         if (e instanceof GitServeError || (e as { code?: string }).code === "AccessDeniedException") {
-          return { ref: c.ref, message: (e as Error).message };
+          return { ref: c.ref, message: (e as Error).message, denial: (e as { denial?: Denial }).denial };
         }
         throw e;
       }
@@ -216,6 +224,7 @@ export class GitServing {
       return {
         refused: true,
         commands,
+        ...refused,
         report: refusalReport(commands, capabilities, refused.ref, refused.message),
       };
     }

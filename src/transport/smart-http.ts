@@ -9,6 +9,14 @@ import type { Logger } from "../log.js";
 import { GitAuthError, hostCandidates, parseBasic, signedGitPath, verifySigV4GitPassword, type GitAuthOptions } from "./git-auth.js";
 import { GitServeError, type GitService, type GitServing } from "./git-service.js";
 import { FLUSH, pktLine } from "./pkt-line.js";
+import { GitTransfer, gitAction } from "./transfer-log.js";
+
+declare module "fastify" {
+  interface FastifyRequest {
+    /** the git transfer's log line (transport/transfer-log.ts), on smart-HTTP requests */
+    gitTransfer: GitTransfer | null;
+  }
+}
 
 export interface SmartHttpOptions {
   serving: GitServing;
@@ -38,11 +46,31 @@ export async function smartHttpPlugin(app: FastifyInstance, opts: SmartHttpOptio
   app.removeAllContentTypeParsers();
   app.addContentTypeParser("*", (_req, _payload, done) => done(null, undefined));
 
+  // one line per request once its response is over (finished, or the client gone), with
+  // fastify's timing; the request's logger binds its ID
+  app.decorateRequest("gitTransfer", null);
+  app.addHook("onRequest", (req, reply, done) => {
+    const t = new GitTransfer("http", req.ip);
+    req.gitTransfer = t;
+    reply.raw.once("close", () => t.write(req.log as Logger, reply.elapsedTime, { status: reply.raw.statusCode, aborted: !reply.raw.writableFinished }));
+    done();
+  });
+
+  /** The transfer record of a request, with what its URL says. */
+  function transferOf(req: FastifyRequest, service: GitService, step: GitTransfer["step"]): GitTransfer {
+    const t = req.gitTransfer!;
+    t.service = service;
+    t.step = step;
+    const name = (req.params as { name?: string }).name;
+    if (name) t.repository = name.endsWith(".git") ? name.slice(0, -4) : name;
+    return t;
+  }
+
   async function authenticate(req: FastifyRequest): Promise<Caller> {
     const basic = parseBasic(req.headers.authorization);
     // a URL with a user name and no password (http://ci-at-000000000000@host/…) makes curl send
     // an empty password: ask for one, so that git runs its credential helper or prompts
-    if (!basic || basic.password === "") throw new GitAuthError(401, "Authentication required.");
+    if (!basic || basic.password === "") throw new GitAuthError(401, "Authentication required.", "noCredentials");
     const path = signedGitPath(req.url.split("?")[0]!);
     let principal: Principal | null = null;
     if (/^\d{8}T\d{6}Z[0-9a-f]{64}$/.test(basic.password)) {
@@ -51,22 +79,31 @@ export async function smartHttpPlugin(app: FastifyInstance, opts: SmartHttpOptio
       principal = await verifySigV4GitPassword(opts.auth, basic.username, basic.password, hosts, path);
     } else if (opts.staticCredentials) {
       principal = await opts.staticCredentials(basic.username, basic.password);
-      if (!principal) throw new GitAuthError(403, "The HTTPS Git credentials are not valid or not active.");
+      if (!principal) throw new GitAuthError(403, "The HTTPS Git credentials are not valid or not active.", "badCredentials");
     }
-    if (!principal) throw new GitAuthError(403, "The user name and password are not valid Git credentials.");
+    if (!principal) throw new GitAuthError(403, "The user name and password are not valid Git credentials.", "badCredentials");
+    req.gitTransfer!.principal = principal.arn;
     return { principal, requestId: req.id, sourceIp: req.ip, secureTransport: req.protocol === "https" };
   }
 
-  function fail(reply: FastifyReply, e: unknown): void {
+  function fail(req: FastifyRequest, reply: FastifyReply, e: unknown): void {
+    const t = req.gitTransfer!;
     let status = 500;
     let message = "Internal error.";
     if (e instanceof GitAuthError) {
       status = e.status;
       message = e.message;
-      if (status === 401) reply.header("www-authenticate", 'Basic realm="Headwater"');
+      if (status === 401) {
+        // git's first request carries no credentials: a 401 asks for them, and refuses nothing
+        reply.header("www-authenticate", 'Basic realm="Headwater"');
+      } else {
+        const resource = t.repository === undefined ? null : serving.repos.arnOf(t.repository);
+        t.refused(message, { action: gitAction(t.service), resource, reason: e.reason });
+      }
     } else if (e instanceof GitServeError) {
       status = e.status;
       message = e.message;
+      t.refused(message, e.denial);
     } else if (isCorruptGzip(e)) {
       // the client's fault, like a body that is not pkt-lines: not a 500
       status = 400;
@@ -75,6 +112,7 @@ export async function smartHttpPlugin(app: FastifyInstance, opts: SmartHttpOptio
       // authorization refusals and the like: git prints the text after "remote:"
       status = e.status === 400 || e.code === "AccessDeniedException" ? 403 : e.status;
       message = e.message;
+      t.refused(message, e.denial);
     } else {
       log.error({ err: e }, "git request failed");
     }
@@ -85,7 +123,9 @@ export async function smartHttpPlugin(app: FastifyInstance, opts: SmartHttpOptio
   app.get<{ Params: { name: string }; Querystring: { service?: string } }>("/v1/repos/:name/info/refs", async (req, reply) => {
     try {
       const service = req.query.service as GitService;
+      const t = transferOf(req, service, "info/refs");
       if (!SERVICES.has(service)) {
+        t.service = undefined;
         throw new GitServeError(403, "Only git's smart HTTP protocol is served (git 1.6.6 or later).");
       }
       const caller = await authenticate(req);
@@ -99,14 +139,16 @@ export async function smartHttpPlugin(app: FastifyInstance, opts: SmartHttpOptio
         res.write(FLUSH);
       }
       streamOut(child, res, log);
+      t.watch(child);
     } catch (e) {
-      fail(reply, e);
+      fail(req, reply, e);
     }
   });
 
   // POST /v1/repos/NAME/git-upload-pack
   app.post<{ Params: { name: string } }>("/v1/repos/:name/git-upload-pack", async (req, reply) => {
     try {
+      const t = transferOf(req, "git-upload-pack", "rpc");
       checkContentType(req, "git-upload-pack");
       const caller = await authenticate(req);
       const repo = await serving.open(req.params.name);
@@ -117,21 +159,26 @@ export async function smartHttpPlugin(app: FastifyInstance, opts: SmartHttpOptio
       body.pipe(child.stdin!);
       child.stdin!.on("error", () => {});
       streamOut(child, hijack(reply, "application/x-git-upload-pack-result"), log);
+      t.watch(child);
     } catch (e) {
-      fail(reply, e);
+      fail(req, reply, e);
     }
   });
 
   // POST /v1/repos/NAME/git-receive-pack
   app.post<{ Params: { name: string } }>("/v1/repos/:name/git-receive-pack", async (req, reply) => {
     try {
+      const t = transferOf(req, "git-receive-pack", "rpc");
       checkContentType(req, "git-receive-pack");
       const caller = await authenticate(req);
       const repo = await serving.open(req.params.name);
       await serving.authorize(caller, repo, "git-receive-pack");
       const body = requestBody(req.raw);
       const plan = await serving.receiveCommands(caller, repo, body, opts.maxCommandBytes);
+      t.refs = plan.commands.length;
       if (plan.refused) {
+        t.ref = plan.ref;
+        t.refused(plan.message, plan.denial);
         // git never sees the commands: read the rest of the request (the pack) and answer with
         // a report that refuses every ref, so nothing moves and git prints the reason
         body.resume();
@@ -150,14 +197,16 @@ export async function smartHttpPlugin(app: FastifyInstance, opts: SmartHttpOptio
       child.stdin!.write(plan.consumed);
       body.on("error", () => child.kill());
       body.pipe(child.stdin!);
+      t.countIn(body, plan.consumed.length);
       const res = hijack(reply, "application/x-git-receive-pack-result");
       // The response ends only once the push is recorded, so an acknowledged push has its event.
       // No backpressure on git's output: receive-pack writes its report while it holds the
       // repository's ref lock, and a client slow to read it must not keep the lock (the output
       // is small: a line per ref).
       streamOut(child, res, log, { after: () => push.done, backpressure: false });
+      t.watch(child);
     } catch (e) {
-      fail(reply, e);
+      fail(req, reply, e);
     }
   });
 }

@@ -5,12 +5,13 @@ import type { AuthContext, ClientInfo, Connection, ServerChannel, Session } from
 import type { Caller } from "../domain/context.js";
 import type { SshKeyIdentity } from "../domain/iam/identities.js";
 import type { Repository } from "../domain/repos/repositories.js";
-import { isServiceError } from "../errors.js";
+import { isServiceError, withDenial, type Denial } from "../errors.js";
 import type { Logger } from "../log.js";
 import { GitServeError, type GitServing, type PushPlan } from "./git-service.js";
 import { FLUSH } from "./pkt-line.js";
 import { sha256Fingerprint, type HostKey } from "./ssh-host-keys.js";
-import { parseGitCommand } from "./ssh-command.js";
+import { parseGitCommand, type GitCommand } from "./ssh-command.js";
+import { GitTransfer, gitAction } from "./transfer-log.js";
 
 /**
  * Git over SSH, as CodeCommit serves it: the SSH user name is the ID (APKA…) of an SSH public
@@ -79,6 +80,8 @@ interface Conn {
   lastActivity: number;
   sessions: number;
   authAttempts: number;
+  /** why the last authentication request was refused, and the user name it gave (for the log) */
+  authRefusal?: { reason: string; user: string };
   closing?: boolean;
   /** run when the connection goes away: stop its git processes */
   onGone: Set<() => void>;
@@ -189,6 +192,14 @@ export class SshGitServer {
     this.byRemote.set(key, conn);
     this.countUnauthenticated(ip, +1);
     socket.once("close", () => {
+      if (!conn.identity && conn.authRefusal) {
+        // one line per connection that never authenticated, however many keys it offered
+        const { reason, user } = conn.authRefusal;
+        this.log.warn(
+          { transport: "ssh", user: printable(user, 64), principal: null, authAttempts: conn.authAttempts, sourceIp: ip, action: null, resource: null, reason },
+          "ssh authentication failed",
+        );
+      }
       this.conns.delete(conn);
       if (!conn.identity) this.countUnauthenticated(ip, -1);
       if (this.byRemote.get(key) === conn) this.byRemote.delete(key);
@@ -273,11 +284,16 @@ export class SshGitServer {
 
   private async authenticate(conn: Conn, ctx: AuthContext): Promise<void> {
     if (++conn.authAttempts > this.opts.limits.maxAuthAttempts) {
+      conn.authRefusal = { reason: "tooManyAttempts", user: ctx.username };
       ctx.reject();
       this.drop(conn, "too many authentication attempts", true);
       return;
     }
-    if (ctx.method !== "publickey") return ctx.reject(["publickey"]);
+    if (ctx.method !== "publickey") {
+      // `none` is how every client starts; a password or keyboard-interactive one is refused
+      if (ctx.method !== "none") conn.authRefusal ??= { reason: "publickeyOnly", user: ctx.username };
+      return ctx.reject(["publickey"]);
+    }
     const user = ctx.username;
     let candidates: SshKeyIdentity[] = [];
     if (user === "git") candidates = await this.opts.keys({ fingerprintSha256: sha256Fingerprint(ctx.key.data) });
@@ -290,6 +306,7 @@ export class SshGitServer {
           "an SSH key offered as user git is uploaded (active) for more than one IAM user; refused: use the key ID as the user name",
         );
       }
+      conn.authRefusal = { reason: matching.length > 1 ? "ambiguousKey" : "unknownKey", user };
       return ctx.reject(["publickey"]);
     }
     const found = matching[0]!;
@@ -301,6 +318,7 @@ export class SshGitServer {
     const parsed = ssh2.utils.parseKey(found.line);
     const key = Array.isArray(parsed) ? parsed[0] : parsed;
     if (!key || key instanceof Error || key.verify(ctx.blob, ctx.signature, ctx.hashAlgo) !== true) {
+      conn.authRefusal = { reason: "badSignature", user };
       return ctx.reject(["publickey"]);
     }
     if (!conn.identity) this.countUnauthenticated(conn.ip, -1);
@@ -383,18 +401,48 @@ export class SshGitServer {
       return;
     }
     const caller: Caller = { principal: identity.principal, requestId: crypto.randomUUID(), sourceIp: conn.ip, secureTransport: true };
+    const t = new GitTransfer("ssh", conn.ip);
+    t.service = cmd.service;
+    t.repository = cmd.repository.endsWith(".git") ? cmd.repository.slice(0, -4) : cmd.repository;
+    t.principal = identity.principal.arn;
+    t.keyId = identity.keyId;
+    const started = performance.now();
+    try {
+      await this.transfer(conn, channel, cmd, protocol, caller, t);
+    } catch (e) {
+      t.exitCode = 1;
+      throw e;
+    } finally {
+      t.write(this.log.child({ requestId: caller.requestId }), performance.now() - started);
+    }
+  }
+
+  /** Runs one git command of an authenticated connection, noting what happens in `t`. */
+  private async transfer(conn: Conn, channel: ServerChannel, cmd: GitCommand, protocol: string | undefined, caller: Caller, t: GitTransfer): Promise<void> {
+    const identity = conn.identity!;
     const { serving } = this.opts;
+    /** the exit status, noted for the log line before it is sent */
+    const finish = (status: number | string, stderr?: string) => {
+      t.exitCode = status;
+      this.finish(channel, status, stderr);
+    };
     let repo: Repository;
     try {
       // the connection may be older than a deactivation of its key (multiplexed clients reuse it)
       const still = await this.opts.keys({ keyId: identity.keyId });
       if (!still.some((k) => k.line === identity.line && k.principal.arn === identity.principal.arn)) {
-        throw new GitServeError(403, `The SSH key ${identity.keyId} is not active any more.`);
+        throw withDenial(new GitServeError(403, `The SSH key ${identity.keyId} is not active any more.`), {
+          action: gitAction(cmd.service),
+          resource: serving.repos.arnOf(t.repository!),
+          reason: "inactiveKey",
+        });
       }
       repo = await serving.open(cmd.repository);
       await serving.authorize(caller, repo, cmd.service);
     } catch (e) {
-      this.finish(channel, 1, this.refusalText(e) + "\n");
+      const text = this.refusalText(e);
+      t.refused(text, (e as { denial?: Denial }).denial);
+      finish(1, text + "\n");
       return;
     }
 
@@ -418,6 +466,7 @@ export class SshGitServer {
     child.stdin!.on("error", () => {});
     child.stdout!.on("data", touch);
     child.stderr!.on("data", touch);
+    t.watch(child);
     if (push) {
       // No backpressure on receive-pack's output: it writes its report while holding the
       // repository's ref lock, and a client slow to read must not keep the lock. The output is
@@ -443,6 +492,7 @@ export class SshGitServer {
       // receive-pack has advertised its refs; the commands arrive next, and are checked before
       // git sees them
       channel.on("data", touch);
+      t.countIn(channel);
       let plan: PushPlan;
       try {
         plan = await serving.receiveCommands(caller, repo, channel, this.opts.maxCommandBytes);
@@ -450,10 +500,15 @@ export class SshGitServer {
         kill();
         await exited;
         conn.onGone.delete(kill);
-        this.finish(channel, 1, this.refusalText(e) + "\n");
+        const text = this.refusalText(e);
+        t.refused(text);
+        finish(1, text + "\n");
         return;
       }
+      t.refs = plan.commands.length;
       if (plan.refused) {
+        t.ref = plan.ref;
+        t.refused(plan.message, plan.denial);
         // receive-pack gets no commands and exits without touching anything (and without a word);
         // the refusal goes where its report would. It is sent at once: git reads it after sending
         // its pack and closing its end, other clients (JGit) read it and then hang up. Until one
@@ -469,7 +524,7 @@ export class SshGitServer {
             channel.resume();
           });
         }
-        this.finish(channel, 0);
+        finish(0);
         return;
       }
       push.accept(plan);
@@ -484,7 +539,7 @@ export class SshGitServer {
     conn.onGone.delete(kill);
     // a push is recorded before the client hears that it is over, so an acknowledged push has its event
     if (push) await push.done;
-    this.finish(channel, code ?? signal ?? 1);
+    finish(code ?? signal ?? 1);
   }
 
   /** The text git should print for a refusal: the same words smart HTTP answers with. */

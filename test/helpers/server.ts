@@ -18,6 +18,7 @@ export interface ServerHandle {
   sshHostKeys: Record<string, string>;
   dataDir: string;
   proc: ChildProcess;
+  /** the server's output lines (stdout's JSON log and stderr), as they arrive; stderr's only with `logFile` */
   logs: string[];
   /** stop with SIGTERM and wait for the exit code */
   stop(): Promise<number | null>;
@@ -40,6 +41,16 @@ export interface StartOptions {
   env?: Record<string, string>;
   /** leave out the admin key pair from the environment */
   noAdminEnv?: boolean;
+  /**
+   * the server's stdout (its log) goes to this file, not through a pipe into `logs`: for
+   * benchmarks, where reading thousands of lines a second would cost the measuring process
+   */
+  logFile?: string;
+  /**
+   * listen on these ports and wait for /health to answer, instead of for the "headwater is ready"
+   * line (an info line: a server at --log-level warn does not write it); sshHostKeys stays empty
+   */
+  ports?: { http: number; ssh: number };
 }
 
 /** Starts a real server process (the built CLI) on free ports and waits until it is ready. */
@@ -52,19 +63,31 @@ export async function startServer(opts: StartOptions = {}): Promise<ServerHandle
       : { HEADWATER_ADMIN_ACCESS_KEY_ID: ADMIN.accessKeyId, HEADWATER_ADMIN_SECRET_ACCESS_KEY: ADMIN.secretAccessKey }),
     ...opts.env,
   };
+  const logFd = opts.logFile ? fs.openSync(opts.logFile, "a") : undefined;
+  let logOffset = logFd !== undefined ? fs.fstatSync(logFd).size : 0;
+  let poll: NodeJS.Timeout | undefined;
   const proc = spawn(
     process.execPath,
-    [path.join(ROOT, "dist/cli/main.js"), "serve", "--data-dir", dataDir, "--http-port", "0", "--ssh-port", "0", ...(opts.args ?? [])],
-    { env, stdio: ["ignore", "pipe", "pipe"] },
+    [
+      path.join(ROOT, "dist/cli/main.js"),
+      "serve",
+      "--data-dir",
+      dataDir,
+      "--http-port",
+      String(opts.ports?.http ?? 0),
+      "--ssh-port",
+      String(opts.ports?.ssh ?? 0),
+      ...(opts.args ?? []),
+    ],
+    { env, stdio: ["ignore", logFd ?? "pipe", "pipe"] },
   );
+  if (logFd !== undefined) fs.closeSync(logFd);
   const logs: string[] = [];
   const exited = new Promise<number | null>((resolve) => proc.once("exit", (code) => resolve(code)));
   let sshPort = 0;
   let sshHostKeys: Record<string, string> = {};
   const ready = new Promise<string>((resolve, reject) => {
-    const rl = readline.createInterface({ input: proc.stdout! });
-    rl.on("line", (line) => {
-      logs.push(line);
+    const onLine = (line: string) => {
       try {
         const rec = JSON.parse(line) as { msg?: string; url?: string; sshPort?: number; sshHostKeys?: Record<string, string> };
         if (rec.msg === "headwater is ready" && rec.url) {
@@ -75,12 +98,37 @@ export async function startServer(opts: StartOptions = {}): Promise<ServerHandle
       } catch {
         /* not JSON */
       }
-    });
+    };
+    if (opts.ports) {
+      const url = `http://127.0.0.1:${opts.ports.http}`;
+      sshPort = opts.ports.ssh;
+      poll = setInterval(() => {
+        fetch(`${url}/health`).then(
+          (r) => r.ok && resolve(url),
+          () => {},
+        );
+      }, 50);
+    } else if (opts.logFile) {
+      // the ready line, read off the file until it is there
+      const file = opts.logFile;
+      poll = setInterval(() => {
+        const text = fs.readFileSync(file).subarray(logOffset).toString("utf8");
+        const end = text.lastIndexOf("\n");
+        if (end < 0) return;
+        logOffset += Buffer.byteLength(text.slice(0, end + 1));
+        for (const line of text.slice(0, end).split("\n")) onLine(line);
+      }, 50);
+    } else {
+      readline.createInterface({ input: proc.stdout! }).on("line", (line) => {
+        logs.push(line);
+        onLine(line);
+      });
+    }
     const errRl = readline.createInterface({ input: proc.stderr! });
     errRl.on("line", (line) => logs.push(line));
     exited.then((code) => reject(new Error(`server exited with ${code} before it was ready:\n${logs.join("\n")}`)));
   });
-  const url = await ready;
+  const url = await ready.finally(() => clearInterval(poll));
   const port = Number(new URL(url).port);
   const status = (field: string) => {
     try {

@@ -1,4 +1,4 @@
-import { ServiceError } from "../../errors.js";
+import { ServiceError, withDenial } from "../../errors.js";
 import type { EntityType } from "../../store/schema.js";
 import type { Caller, Principal } from "../context.js";
 import type { IamDeps } from "./deps.js";
@@ -37,6 +37,13 @@ export interface AccessRequest {
 }
 
 /**
+ * A decision, with what a refusal says: `message` for the client, `reason` for the server's log
+ * (the evaluation's denial reason, or no-session-allow / explicit-deny-session when the session
+ * policy refused).
+ */
+export type Decided = EvaluationResult & { message?: string; reason?: string };
+
+/**
  * Decides whether a principal may do something: the principal's identity policies (inline,
  * attached, and its groups'), its permissions boundary and any session policy, evaluated by the
  * policy engine. The same function answers API calls, git pulls and pushes, and the simulator.
@@ -51,7 +58,7 @@ export class AccessControl {
    * principal's policies, which loads a new set, starts afresh): the hot path of a principal
    * asking the same thing again costs a map lookup instead of an evaluation.
    */
-  private readonly decisions = new WeakMap<PrincipalPolicies, Map<string, EvaluationResult & { message?: string }>>();
+  private readonly decisions = new WeakMap<PrincipalPolicies, Map<string, Decided>>();
 
   constructor(private readonly deps: IamDeps) {
     deps.bus.subscribe("identities", () => this.cache.clear());
@@ -175,7 +182,7 @@ export class AccessControl {
     facts: Pick<RequestFacts, "sourceIp" | "secureTransport" | "time">,
     resourcePolicy?: NamedPolicy,
     missing?: Set<string>,
-  ): EvaluationResult & { message?: string } {
+  ): Decided {
     // the simulator's runs (recording misses) and trust-policy checks are decided afresh
     if (missing || resourcePolicy) return this.evaluateWith(policies, principal, request, facts, resourcePolicy, missing);
     let known = this.decisions.get(policies);
@@ -199,7 +206,7 @@ export class AccessControl {
     facts: Pick<RequestFacts, "sourceIp" | "secureTransport" | "time">,
     resourcePolicy?: NamedPolicy,
     missing?: Set<string>,
-  ): EvaluationResult & { message?: string } {
+  ): Decided {
     const built = buildRequestContext(
       {
         kind: principal.kind,
@@ -229,13 +236,19 @@ export class AccessControl {
     const set = resourcePolicy ? { ...policies.set, resource: [resourcePolicy], resourceMustAllow: true } : policies.set;
     const result = evaluate(set, req);
     if (result.decision !== "Allow") {
-      return { ...result, message: result.denialReason ? denialMessage(principal.arn, request.action, request.resource, result.denialReason) : undefined };
+      return {
+        ...result,
+        message: result.denialReason ? denialMessage(principal.arn, request.action, request.resource, result.denialReason) : undefined,
+        reason: result.denialReason,
+      };
     }
     if (policies.session) {
       const limited = evaluate({ identity: policies.set.identity, boundary: [policies.session] }, req);
       if (limited.decision !== "Allow") {
         return {
           ...limited,
+          // the session policy is evaluated as a boundary; the log says which it was
+          reason: limited.denialReason === "explicit-deny-boundary" ? "explicit-deny-session" : "no-session-allow",
           message: `User: ${principal.arn} is not authorized to perform: ${request.action} on resource: ${request.resource} because no session policy allows the ${request.action} action`,
         };
       }
@@ -243,7 +256,7 @@ export class AccessControl {
     return result;
   }
 
-  async decide(caller: Caller, request: AccessRequest): Promise<EvaluationResult & { message?: string }> {
+  async decide(caller: Caller, request: AccessRequest): Promise<Decided> {
     return this.decideWith(await this.policiesOf(caller.principal), caller.principal, request, caller);
   }
 
@@ -251,7 +264,11 @@ export class AccessControl {
   async authorize(caller: Caller, request: AccessRequest, deny: (message: string) => ServiceError): Promise<void> {
     const r = await this.decide(caller, request);
     if (r.decision !== "Allow") {
-      throw deny(r.message ?? `User: ${caller.principal.arn} is not authorized to perform: ${request.action} on resource: ${request.resource}`);
+      throw withDenial(deny(r.message ?? `User: ${caller.principal.arn} is not authorized to perform: ${request.action} on resource: ${request.resource}`), {
+        action: request.action,
+        resource: request.resource,
+        reason: r.reason ?? "denied",
+      });
     }
   }
 }

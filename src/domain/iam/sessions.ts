@@ -1,5 +1,5 @@
 import crypto from "node:crypto";
-import { ServiceError } from "../../errors.js";
+import { ServiceError, withDenial } from "../../errors.js";
 import { iamId, newSecretAccessKey, safeEqual } from "../../secrets/crypto.js";
 import type { Caller, Principal } from "../context.js";
 import type { AccessControl } from "./access.js";
@@ -116,7 +116,10 @@ export async function assumeRole(
   const trust = { name: "trust policy", policy: parsePolicy(role.trust_policy, { kind: "trust" }) };
   const decision = access.decideWith(await access.policiesOf(caller.principal), caller.principal, { action: "sts:AssumeRole", resource: role.arn }, caller, trust);
   if (decision.decision !== "Allow") {
-    throw new ServiceError("AccessDenied", decision.message ?? `User: ${caller.principal.arn} is not authorized to perform: sts:AssumeRole on resource: ${role.arn}`, { status: 403 });
+    throw withDenial(
+      new ServiceError("AccessDenied", decision.message ?? `User: ${caller.principal.arn} is not authorized to perform: sts:AssumeRole on resource: ${role.arn}`, { status: 403 }),
+      { action: "sts:AssumeRole", resource: role.arn, reason: decision.reason ?? "denied" },
+    );
   }
   const seconds = duration(input.duration, 900, role.max_session_duration, 3600);
   const credentials = await issue(deps, "assumed-role", role.name, seconds, sessionName, policy);
@@ -130,11 +133,13 @@ export async function assumeRole(
 
 async function roleByArn(deps: IamDeps, roleArn: string) {
   const m = /^arn:[\w-]+:iam::(\d{12}):role\/(?:[\u0021-\u007E]*\/)?([\w+=,.@-]+)$/.exec(roleArn);
-  if (!m || m[1] !== deps.accountId) throw new ServiceError("AccessDenied", `Not authorized to assume ${roleArn}.`, { status: 403 });
+  const refuse = (message: string, reason: string) =>
+    withDenial(new ServiceError("AccessDenied", message, { status: 403 }), { action: "sts:AssumeRole", resource: roleArn, reason });
+  if (!m || m[1] !== deps.accountId) throw refuse(`Not authorized to assume ${roleArn}.`, "other-account");
   const role = await requireRole(deps, m[2]!).catch(() => {
-    throw new ServiceError("AccessDenied", `Not authorized to assume ${roleArn}: no such role.`, { status: 403 });
+    throw refuse(`Not authorized to assume ${roleArn}: no such role.`, "no-such-role");
   });
-  if (role.arn !== roleArn) throw new ServiceError("AccessDenied", `Not authorized to assume ${roleArn}: no such role.`, { status: 403 });
+  if (role.arn !== roleArn) throw refuse(`Not authorized to assume ${roleArn}: no such role.`, "no-such-role");
   return role;
 }
 
