@@ -36,33 +36,64 @@ export class PktLineError extends Error {}
  * bytes are needed.
  */
 export function parseCommandSection(buf: Buffer): Omit<CommandSection, "consumed"> | null {
-  const commands: PushCommand[] = [];
-  let capabilities: string[] = [];
-  let pos = 0;
-  let first = true;
-  for (;;) {
-    if (buf.length < pos + 4) return null;
-    const lenHex = buf.toString("latin1", pos, pos + 4);
-    if (!/^[0-9a-f]{4}$/i.test(lenHex)) throw new PktLineError(`bad pkt-line length "${lenHex}"`);
-    const len = parseInt(lenHex, 16);
-    if (len === 0) return { commands, capabilities };
-    if (len < 4) throw new PktLineError(`unexpected special packet ${lenHex} in push commands`);
-    if (buf.length < pos + len) return null;
-    let line = buf.toString("utf8", pos + 4, pos + len);
-    pos += len;
-    if (line.endsWith("\n")) line = line.slice(0, -1);
-    if (first) {
-      const nul = line.indexOf("\0");
-      if (nul >= 0) {
-        capabilities = line.slice(nul + 1).split(" ").filter(Boolean);
-        line = line.slice(0, nul);
+  return new CommandSectionParser().push(buf);
+}
+
+/**
+ * parseCommandSection for bytes that arrive in pieces: each piece is parsed once, from where
+ * the last complete pkt-line ended, so a section cut into many small pieces (a slow link, or a
+ * client that trickles) costs time in proportion to its bytes, not to their square.
+ */
+export class CommandSectionParser {
+  private readonly commands: PushCommand[] = [];
+  private capabilities: string[] = [];
+  private first = true;
+  /** bytes after the last complete pkt-line, and how many the next pkt-line needs */
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private need = 4;
+
+  /** Takes the next bytes; returns the section once its flush has arrived, else null. Throws PktLineError. */
+  push(chunk: Buffer): Omit<CommandSection, "consumed"> | null {
+    this.pending.push(chunk);
+    this.pendingBytes += chunk.length;
+    if (this.pendingBytes < this.need) return null;
+    const buf = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending);
+    let pos = 0;
+    for (;;) {
+      if (buf.length < pos + 4) {
+        this.need = 4;
+        break;
       }
-      first = false;
+      const lenHex = buf.toString("latin1", pos, pos + 4);
+      if (!/^[0-9a-f]{4}$/i.test(lenHex)) throw new PktLineError(`bad pkt-line length "${lenHex}"`);
+      const len = parseInt(lenHex, 16);
+      if (len === 0) return { commands: this.commands, capabilities: this.capabilities };
+      if (len < 4) throw new PktLineError(`unexpected special packet ${lenHex} in push commands`);
+      if (buf.length < pos + len) {
+        this.need = len;
+        break;
+      }
+      let line = buf.toString("utf8", pos + 4, pos + len);
+      pos += len;
+      if (line.endsWith("\n")) line = line.slice(0, -1);
+      if (this.first) {
+        const nul = line.indexOf("\0");
+        if (nul >= 0) {
+          this.capabilities = line.slice(nul + 1).split(" ").filter(Boolean);
+          line = line.slice(0, nul);
+        }
+        this.first = false;
+      }
+      if (line.startsWith("shallow ")) continue;
+      const m = /^([0-9a-f]{40}) ([0-9a-f]{40}) (\S+)$/.exec(line);
+      if (!m) throw new PktLineError(`malformed push command "${line.slice(0, 120)}"`);
+      this.commands.push({ oldOid: m[1]!, newOid: m[2]!, ref: m[3]! });
     }
-    if (line.startsWith("shallow ")) continue;
-    const m = /^([0-9a-f]{40}) ([0-9a-f]{40}) (\S+)$/.exec(line);
-    if (!m) throw new PktLineError(`malformed push command "${line.slice(0, 120)}"`);
-    commands.push({ oldOid: m[1]!, newOid: m[2]!, ref: m[3]! });
+    const rest = buf.subarray(pos);
+    this.pending = rest.length ? [rest] : [];
+    this.pendingBytes = rest.length;
+    return null;
   }
 }
 
@@ -74,6 +105,7 @@ export function readCommandSection(stream: Readable, maxBytes: number): Promise<
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    const parser = new CommandSectionParser();
     const cleanup = () => {
       stream.off("data", onData);
       stream.off("end", onEnd);
@@ -82,10 +114,9 @@ export function readCommandSection(stream: Readable, maxBytes: number): Promise<
     const onData = (chunk: Buffer) => {
       chunks.push(chunk);
       size += chunk.length;
-      const consumed = chunks.length === 1 ? chunk : Buffer.concat(chunks);
       let parsed;
       try {
-        parsed = parseCommandSection(consumed);
+        parsed = parser.push(chunk);
       } catch (e) {
         cleanup();
         reject(e);
@@ -94,7 +125,7 @@ export function readCommandSection(stream: Readable, maxBytes: number): Promise<
       if (parsed) {
         stream.pause();
         cleanup();
-        resolve({ ...parsed, consumed });
+        resolve({ ...parsed, consumed: chunks.length === 1 ? chunk : Buffer.concat(chunks) });
       } else if (size > maxBytes) {
         cleanup();
         reject(new PktLineError(`the push's list of references is larger than the server reads`));

@@ -12,6 +12,15 @@ export const fuzzParams: fc.Parameters<unknown> = {
   reporter: report,
 };
 
+/**
+ * fuzzParams for a property whose cases are slow (a server round trip, megabytes of input):
+ * at most `max` cases, or FUZZ_RUNS / 8 when that is more (a longer run tries more of these too).
+ */
+export function fewerRuns(max: number): fc.Parameters<unknown> {
+  const all = fuzzParams.numRuns ?? 200;
+  return { ...fuzzParams, numRuns: Math.min(all, Math.max(max, Math.ceil(all / 8))) };
+}
+
 /** fast-check's report, with the counterexample cut short: a case may be 100 KB of brackets. */
 function report(run: fc.RunDetails<unknown>): void {
   if (!run.failed) return;
@@ -35,6 +44,21 @@ export function readOrRefuse<T>(read: () => T): { value: T } | { refused: Servic
     if (!(e instanceof ServiceError)) throw new Error(`threw ${(e as Error)?.constructor?.name}: ${(e as Error)?.message}`, { cause: e });
     if (e.status >= 500) throw new Error(`refused with a ${e.status}: ${e.code} ${e.message}`, { cause: e });
     return { refused: e };
+  }
+}
+
+/**
+ * Runs `work` (a reader of client input), failing when it takes longer than `budgetMs`: a
+ * reader whose time grows faster than its input shows up as a case far over budget. The
+ * budget is generous (the machine may be busy); a hang is caught by the test's own timeout.
+ */
+export async function withinMs<T>(budgetMs: number, work: () => T | Promise<T>): Promise<T> {
+  const started = performance.now();
+  try {
+    return await work();
+  } finally {
+    const ms = performance.now() - started;
+    if (ms > budgetMs) throw new Error(`took ${Math.round(ms)} ms, over the ${budgetMs} ms budget`);
   }
 }
 
