@@ -34,7 +34,7 @@ export interface DeleteOutcome {
   deleteMarker: boolean;
 }
 
-/** Version IDs this server makes: 32 URL-safe characters. */
+/** Version IDs this server makes: 32 letters and digits (URL-safe ones accepted). */
 const VERSION_ID = /^[A-Za-z0-9_-]{32}$/;
 
 export function isValidVersionId(v: string): boolean {
@@ -258,6 +258,19 @@ async function promoteNewest(trx: Kysely<Database>, bucket: string, key: string)
   if (next) await trx.updateTable("s3_versions").set({ latest: 1 }).where("id", "=", next.id).execute();
 }
 
+const ALPHANUMERIC = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+
+/**
+ * 32 random letters and digits: URL-safe, and never starting with `-` (a version ID like
+ * `-EIX…` is taken for an option by the AWS CLI's `--version-id`).
+ */
 function newVersionId(): string {
-  return crypto.randomBytes(24).toString("base64url");
+  let id = "";
+  while (id.length < 32) {
+    for (const b of crypto.randomBytes(40)) {
+      // 248 = 4 × 62: no bias
+      if (b < 248 && id.length < 32) id += ALPHANUMERIC[b % 62];
+    }
+  }
+  return id;
 }
