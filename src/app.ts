@@ -9,6 +9,7 @@ import { tableAuthorizer } from "./aws/authz.js";
 import { iamService } from "./aws/services/iam/index.js";
 import { snsService } from "./aws/services/sns/index.js";
 import { stsService } from "./aws/services/sts/index.js";
+import { s3Plugin, s3RewriteUrl } from "./aws/services/s3/index.js";
 import { usesTls, type Config } from "./config.js";
 import { ApprovalService } from "./domain/approvals/approvals.js";
 import { ApprovalRuleService } from "./domain/approvals/rules.js";
@@ -42,6 +43,8 @@ import { RepositoryService } from "./domain/repos/repositories.js";
 import { SnsDeps } from "./domain/sns/common.js";
 import { SnsSigner } from "./domain/sns/signer.js";
 import { sweepSubscriptions } from "./domain/sns/subscriptions.js";
+import { S3Store } from "./domain/s3/buckets.js";
+import { LocalObjectStore } from "./domain/s3/object-store.js";
 import { CatFilePool } from "./git/cat-file.js";
 import { CommitGraphs } from "./git/commit-graph.js";
 import { GitRunner } from "./git/exec.js";
@@ -214,6 +217,11 @@ async function assemble(
   // objects of interrupted pushes, once past any transfer's time limit (and SIGTERM's grace)
   await repos.sweepQuarantines(cfg.gitTimeoutSeconds * 1000 + 5 * 60_000);
   await ledger.repair((await repos.all()).map((r) => repos.handle(r)));
+  // Buckets: bytes under <data-dir>/objects/; interrupted PUTs (no version row names their
+  // bytes) are swept before serving, when no PUT of this process can be under way
+  const s3 = new S3Store(store.db, store.engine, new LocalObjectStore(path.join(cfg.dataDir, "objects")), log);
+  const swept = await s3.sweep(Date.now());
+  if (swept) log.info({ files: swept }, "removed the bytes of interrupted object uploads");
 
   const tls = await loadTls(cfg);
   const app = Fastify({
@@ -224,6 +232,8 @@ async function assemble(
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: "requestId" }),
     genReqId: () => crypto.randomUUID(),
     bodyLimit: API_BODY_LIMIT,
+    // S3 requests are told apart by their signature before routing by path (see s3RewriteUrl)
+    rewriteUrl: s3RewriteUrl,
     ...(tls ? { https: { key: tls.key, cert: tls.cert } } : {}),
   }) as unknown as FastifyInstance;
 
@@ -247,6 +257,20 @@ async function assemble(
   const receiveHooks = await installReceiveHooks(cfg.dataDir);
   const serving = new GitServing(repos, runner, iamGitAuthorizer(access, (repo) => repos.tags(repo)), log, cfg.gitTimeoutSeconds * 1000, receiveHooks);
 
+  await app.register(async (scope) =>
+    s3Plugin(scope, {
+      store: s3,
+      access,
+      lookup,
+      region: cfg.region,
+      partition: iam.partition,
+      accountId: cfg.accountId,
+      log,
+      onAuthenticated: (principal) => {
+        if (principal.accessKeyId && !principal.temporary) keyUsage.note(principal.accessKeyId, "s3", cfg.region);
+      },
+    }),
+  );
   await app.register(async (scope) =>
     smartHttpPlugin(scope, {
       serving,

@@ -19,7 +19,7 @@ export type CredentialLookup = (accessKeyId: string) => Promise<AccessKeyLookup 
  */
 export async function authenticate(
   req: SignedRequest,
-  service: AwsService,
+  service: Pick<AwsService, "signingName" | "global">,
   region: string,
   lookup: CredentialLookup,
   now = Date.now(),

@@ -3,7 +3,7 @@ import { withDenial } from "../errors.js";
 import type { AccessControl } from "../domain/iam/access.js";
 import { requestTagKeys, resourceTagKeys, tagKeysOnly, type ContextInput } from "../domain/iam/policy/index.js";
 import { asList } from "./query-protocol.js";
-import type { AwsService, Authorizer } from "./service.js";
+import type { AwsService } from "./service.js";
 
 /**
  * One row of an authorization table: which IAM action an operation is, on which resources,
@@ -54,8 +54,16 @@ export function str(v: unknown): string {
   return typeof v === "string" ? v : "";
 }
 
+/** What the table authorizer needs of a service (S3, which is not an AwsService of the JSON/Query router, has these too). */
+export type TableAuthorizer = (
+  caller: Caller,
+  service: { authz: AuthzTable; accessDenied(message: string): Error },
+  operation: string,
+  input: unknown,
+) => Promise<void>;
+
 /** Applies a service's table: every resource the operation touches must be allowed. */
-export function tableAuthorizer(access: AccessControl): Authorizer {
+export function tableAuthorizer(access: AccessControl): TableAuthorizer {
   return async (caller, service, operation, input) => {
     const table = service.authz;
     const row = table && Object.hasOwn(table, operation) ? table[operation] : undefined;

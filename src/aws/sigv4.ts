@@ -34,6 +34,12 @@ export interface SignedRequest {
   /** lower-case header name → raw values in the order received */
   headers: Map<string, string[]>;
   body: Buffer;
+  /**
+   * S3's rules: the canonical URI is the raw path (no normalisation, no second encoding), and the
+   * payload hash is the literal `x-amz-content-sha256` (or the presigned `X-Amz-Content-Sha256`,
+   * else `UNSIGNED-PAYLOAD`); the caller checks a hex hash against the body as it streams.
+   */
+  s3?: boolean;
 }
 
 export interface SignatureParts {
@@ -255,7 +261,8 @@ export function sha256Hex(data: string | Buffer): string {
  * the body's hash too (botocore and SDK v3 both do), so a body added to a presigned URL fails.
  * `UNSIGNED-PAYLOAD` is accepted where a client chose to sign without the body.
  */
-function payloadHash(req: SignedRequest): string {
+function payloadHash(req: SignedRequest, parts: SignatureParts): string {
+  if (req.s3) return s3PayloadHash(req, parts);
   const declared = first(req.headers, "x-amz-content-sha256");
   if (declared === "UNSIGNED-PAYLOAD") return declared;
   const actual = sha256Hex(req.body);
@@ -263,6 +270,18 @@ function payloadHash(req: SignedRequest): string {
     throw new AuthFailure("badSignature", "The provided 'x-amz-content-sha256' header does not match what was computed.");
   }
   return actual;
+}
+
+/** The payload hash an S3 request was signed with (see SignedRequest.s3). */
+export function s3PayloadHash(req: SignedRequest, parts: SignatureParts): string {
+  if (parts.presigned) {
+    const q = req.url.indexOf("?");
+    const query = new URLSearchParams(q >= 0 ? req.url.slice(q + 1) : "");
+    return query.get("X-Amz-Content-Sha256") ?? "UNSIGNED-PAYLOAD";
+  }
+  const declared = first(req.headers, "x-amz-content-sha256");
+  if (declared === undefined) throw new AuthFailure("incomplete", "Missing required header for this request: x-amz-content-sha256");
+  return declared;
 }
 
 export function canonicalRequest(req: SignedRequest, parts: SignatureParts): string {
@@ -275,11 +294,11 @@ export function canonicalRequest(req: SignedRequest, parts: SignatureParts): str
   });
   return [
     req.method.toUpperCase(),
-    canonicalPath(rawPath),
+    req.s3 ? rawPath : canonicalPath(rawPath),
     canonicalQuery(rawQuery, parts.presigned),
     headerLines.join(""),
     parts.signedHeaders.join(";"),
-    payloadHash(req),
+    payloadHash(req, parts),
   ].join("\n");
 }
 

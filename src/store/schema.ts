@@ -415,6 +415,38 @@ export interface ClientRequestTokensTable {
   created_at: number;
 }
 
+/** An S3 bucket (issue 13). */
+export interface S3BucketsTable {
+  name: string;
+  region: string;
+  /** null (never versioned), Enabled or Suspended */
+  versioning: string | null;
+  owner_arn: string;
+  created_at: number;
+}
+
+/** One version of an S3 object, or a delete marker. */
+export interface S3VersionsTable {
+  id: Generated<number>;
+  bucket: string;
+  key: string;
+  /** "null" for the null version */
+  version_id: string;
+  /** 1 for the key's current version or delete marker */
+  latest: number;
+  delete_marker: number;
+  size: number;
+  etag: string;
+  blob: string | null;
+  content_type: string | null;
+  /** JSON object of stored response headers */
+  headers: string;
+  checksum_algorithm: string | null;
+  checksum: string | null;
+  created_at: number;
+  owner_arn: string;
+}
+
 export interface Database {
   repositories: RepositoriesTable;
   repository_tags: RepositoryTagsTable;
@@ -454,4 +486,6 @@ export interface Database {
   comments: CommentsTable;
   comment_reactions: CommentReactionsTable;
   client_request_tokens: ClientRequestTokensTable;
+  s3_buckets: S3BucketsTable;
+  s3_versions: S3VersionsTable;
 }

@@ -148,7 +148,7 @@ describe("denial messages", () => {
 });
 
 describe("the AWS managed policies", () => {
-  it("are the six built in, with AWS's ARNs, IDs and versions", () => {
+  it("are the eight built in, with AWS's ARNs, IDs and versions", () => {
     expect(AWS_MANAGED_POLICIES.map((p) => [p.name, p.policyId, p.defaultVersionId])).toEqual([
       ["AdministratorAccess", "ANPAIWMBCKSKIEE64ZLYK", "v1"],
       ["AWSCodeCommitFullAccess", "ANPAI4VCZ3XPIZLQ5NZV2", "v13"],
@@ -156,6 +156,8 @@ describe("the AWS managed policies", () => {
       ["AWSCodeCommitReadOnly", "ANPAJACNSXR7Z2VLJW3D6", "v14"],
       ["IAMFullAccess", "ANPAI7XKCFMBPM3QQRRVQ", "v2"],
       ["IAMReadOnlyAccess", "ANPAJKSO7NDY4T57MWDSQ", "v4"],
+      ["AmazonS3FullAccess", "ANPAIFIR6V6BVTRAHWINE", "v2"],
+      ["AmazonS3ReadOnlyAccess", "ANPAIZTJ4DXE7G6AGAE6M", "v3"],
     ]);
     for (const p of AWS_MANAGED_POLICIES) {
       expect(p.arn).toBe(`arn:aws:iam::aws:policy/${p.name}`);

@@ -7,6 +7,7 @@ import * as m004 from "./004_iam_names.js";
 import * as m005 from "./005_delivery_order.js";
 import * as m006 from "./006_pull_requests.js";
 import * as m007 from "./007_outbox_consumers.js";
+import * as m008 from "./008_s3.js";
 
 export interface Migration {
   name: string;
@@ -22,4 +23,5 @@ export const migrations: Migration[] = [
   { name: "005_delivery_order", up: m005.up },
   { name: "006_pull_requests", up: m006.up },
   { name: "007_outbox_consumers", up: m007.up },
+  { name: "008_s3", up: m008.up },
 ];

@@ -630,6 +630,51 @@ const ENTRIES: Entry[] = [
       ]
     },
   },
+  {
+    name: "AmazonS3FullAccess",
+    policyId: "ANPAIFIR6V6BVTRAHWINE",
+    defaultVersionId: "v2",
+    createDate: "2015-02-06T18:40:58Z",
+    updateDate: "2021-09-27T20:16:37Z",
+    description: "Provides full access to all buckets via the AWS Management Console.",
+    document: {
+      "Version": "2012-10-17",
+      "Statement": [
+        {
+          "Effect": "Allow",
+          "Action": [
+            "s3:*",
+            "s3-object-lambda:*"
+          ],
+          "Resource": "*"
+        }
+      ]
+    },
+  },
+  {
+    name: "AmazonS3ReadOnlyAccess",
+    policyId: "ANPAIZTJ4DXE7G6AGAE6M",
+    defaultVersionId: "v3",
+    createDate: "2015-02-06T18:40:59Z",
+    updateDate: "2023-08-10T21:31:39Z",
+    description: "Provides read only access to all buckets via the AWS Management Console.",
+    document: {
+      "Version": "2012-10-17",
+      "Statement": [
+        {
+          "Effect": "Allow",
+          "Action": [
+            "s3:Get*",
+            "s3:List*",
+            "s3:Describe*",
+            "s3-object-lambda:Get*",
+            "s3-object-lambda:List*"
+          ],
+          "Resource": "*"
+        }
+      ]
+    },
+  },
 ];
 
 export const AWS_MANAGED_POLICIES: readonly AwsManagedPolicy[] = ENTRIES.map((e) => ({

@@ -1,0 +1,232 @@
+import crypto from "node:crypto";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { Caller, Principal } from "../../../domain/context.js";
+import type { AccessControl } from "../../../domain/iam/access.js";
+import type { S3Store } from "../../../domain/s3/buckets.js";
+import type { Logger } from "../../../log.js";
+import { authenticate, type CredentialLookup } from "../../auth.js";
+import { tableAuthorizer } from "../../authz.js";
+import { AuthFailure, headerMap, parseSignature, s3PayloadHash } from "../../sigv4.js";
+import { s3AuthzTable } from "./authz.js";
+import * as buckets from "./buckets.js";
+import type { S3Call, S3Context } from "./context.js";
+import { S3Error, s3Errors } from "./errors.js";
+import { parseTarget, sendError, type S3Request } from "./http.js";
+import * as lists from "./lists.js";
+import * as objects from "./objects.js";
+
+/** Where S3 requests are routed inside the server once told apart (see s3RewriteUrl). */
+export const S3_ROUTE_PREFIX = "/~s3";
+const S3_MARK = Symbol("headwater.s3");
+
+/**
+ * Tells an S3 request from the other services' and Git's by its signature, before any routing
+ * by path (so a bucket named like a Git or console path still reaches S3): the SigV4 credential
+ * scope's service is `s3` (Authorization header or presigned X-Amz-Credential), or the request is
+ * signed with SigV2, which only S3 has.
+ */
+export function isS3Request(req: IncomingMessage): boolean {
+  const auth = req.headers.authorization;
+  if (typeof auth === "string") {
+    if (auth.startsWith("AWS ")) return true;
+    if (!auth.startsWith("AWS4-")) return false;
+    return /Credential=([^,\s]+)/.exec(auth)?.[1]?.split("/")[3] === "s3";
+  }
+  const url = req.url ?? "";
+  const q = url.indexOf("?");
+  if (q < 0) return false;
+  const query = new URLSearchParams(url.slice(q + 1));
+  const credential = query.get("X-Amz-Credential");
+  if (credential) return credential.split("/")[3] === "s3";
+  return query.has("AWSAccessKeyId") && query.has("Signature");
+}
+
+/** fastify's rewriteUrl: S3 requests go to the S3 scope's routes; the original URL stays on the request. */
+export function s3RewriteUrl(req: IncomingMessage): string {
+  const url = req.url ?? "/";
+  if (!url.startsWith("/") || !isS3Request(req)) return url;
+  (req as unknown as Record<symbol, boolean>)[S3_MARK] = true;
+  return S3_ROUTE_PREFIX + url;
+}
+
+export interface S3Options {
+  store: S3Store;
+  access: AccessControl;
+  lookup: CredentialLookup;
+  region: string;
+  partition: string;
+  accountId: string;
+  log: Logger;
+  onAuthenticated?: (principal: Principal) => void;
+}
+
+type Handler = (ctx: S3Context, call: S3Call) => Promise<void>;
+
+/** Which operation a request is (S3's REST routing: method, bucket or object, subresource). */
+function route(req: S3Request): Handler | S3Error {
+  const q = req.query;
+  const m = req.method;
+  if (req.bucket === "") {
+    if (m === "GET") return buckets.listBuckets;
+    return s3Errors.methodNotAllowed(m, "SERVICE");
+  }
+  if (q.has("uploads") || q.has("uploadId")) return s3Errors.notImplemented("multipart upload (CreateMultipartUpload, UploadPart, CompleteMultipartUpload and the rest)");
+  const unbuilt = ["tagging", "lifecycle", "notification", "policy", "acl", "cors", "website", "logging", "replication", "encryption", "object-lock", "retention", "legal-hold", "ownershipControls", "publicAccessBlock", "accelerate", "requestPayment", "analytics", "metrics", "inventory", "intelligent-tiering", "restore", "select", "torrent", "attributes", "policyStatus", "renameObject", "metadataTable", "abac"];
+  const sub = unbuilt.find((s) => q.has(s));
+  if (sub) return s3Errors.notImplemented(`the ?${sub} subresource`);
+  if (req.key === undefined) {
+    if (q.has("versioning")) return m === "GET" ? buckets.getBucketVersioning : m === "PUT" ? buckets.putBucketVersioning : s3Errors.methodNotAllowed(m, "BUCKET");
+    if (q.has("location")) return m === "GET" ? buckets.getBucketLocation : s3Errors.methodNotAllowed(m, "BUCKET");
+    if (q.has("delete")) return m === "POST" ? objects.deleteObjects : s3Errors.methodNotAllowed(m, "BUCKET");
+    if (q.has("versions")) return m === "GET" ? lists.listObjectVersions : s3Errors.methodNotAllowed(m, "BUCKET");
+    switch (m) {
+      case "GET":
+        return q.get("list-type") === "2" ? lists.listObjectsV2 : q.has("list-type") ? s3Errors.invalidArgument("Invalid List Type specified in Request", "list-type", q.get("list-type")) : lists.listObjects;
+      case "PUT":
+        return buckets.createBucket;
+      case "HEAD":
+        return buckets.headBucket;
+      case "DELETE":
+        return buckets.deleteBucket;
+      case "POST":
+        return s3Errors.notImplemented("browser uploads (POST Object)");
+      default:
+        return s3Errors.methodNotAllowed(m, "BUCKET");
+    }
+  }
+  switch (m) {
+    case "GET":
+    case "HEAD":
+      return objects.getObject;
+    case "PUT":
+      return objects.putObject;
+    case "DELETE":
+      return objects.deleteObject;
+    default:
+      return s3Errors.methodNotAllowed(m, "OBJECT");
+  }
+}
+
+/** How S3 names authentication failures. */
+function authError(f: AuthFailure, presigned: boolean, region: string, accessKeyId?: string): S3Error {
+  switch (f.kind) {
+    case "missing":
+      return s3Errors.accessDenied();
+    case "incomplete":
+      if (f.message.startsWith("Missing required header")) return s3Errors.invalidRequest(f.message);
+      return presigned
+        ? new S3Error("AuthorizationQueryParametersError", f.message, 400)
+        : new S3Error("AuthorizationHeaderMalformed", `The authorization header is malformed; ${f.message}`, 400);
+    case "unknownKey":
+      return new S3Error("InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in our records.", 403, accessKeyId ? { AWSAccessKeyId: accessKeyId } : {});
+    case "badToken":
+      return new S3Error("InvalidToken", "The provided token is malformed or otherwise invalid.", 400);
+    case "expiredToken":
+      return new S3Error("ExpiredToken", "The provided token has expired.", 400);
+    case "expired":
+      return presigned ? s3Errors.accessDenied("Request has expired") : new S3Error("RequestTimeTooSkewed", "The difference between the request time and the current time is too large.", 403);
+    case "wrongRegion":
+      return new S3Error("AuthorizationHeaderMalformed", `The authorization header is malformed; the region is wrong; expecting '${region}'`, 400, { Region: region });
+    case "wrongService":
+      return new S3Error("AuthorizationHeaderMalformed", `The authorization header is malformed; ${f.message}`, 400);
+    default:
+      return new S3Error(
+        "SignatureDoesNotMatch",
+        "The request signature we calculated does not match the signature you provided. Check your key and signing method.",
+        403,
+      );
+  }
+}
+
+/**
+ * S3's REST-XML API on the shared port, for path-style requests (`/BUCKET/KEY`): bodies are
+ * streamed (never parsed or buffered by fastify), the signature verified over the raw path, then
+ * the request authorized through S3's table and run.
+ */
+export async function s3Plugin(app: FastifyInstance, opts: S3Options): Promise<void> {
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser("*", (_req, _payload, done) => done(null, undefined));
+  const table = s3AuthzTable(opts.partition);
+  const authorizer = tableAuthorizer(opts.access);
+  const service = { authz: table, accessDenied: (message: string) => s3Errors.accessDenied(message) };
+  const ctx: S3Context = {
+    store: opts.store,
+    region: opts.region,
+    ownerId: crypto.createHash("sha256").update(`headwater-account:${opts.accountId}`).digest("hex"),
+    ownerName: opts.accountId,
+    authorize: (caller, operation, input) => authorizer(caller, service, operation, input),
+    decide: async (caller, operation, input) => {
+      try {
+        await authorizer(caller, service, operation, input);
+        return undefined;
+      } catch (e) {
+        if (e instanceof S3Error && e.code === "AccessDenied") return e.message;
+        throw e;
+      }
+    },
+  };
+
+  const handler = async (request: FastifyRequest, reply: FastifyReply) => {
+    reply.hijack();
+    const raw = request.raw;
+    const res: ServerResponse = reply.raw;
+    const url = (raw as IncomingMessage & { originalUrl?: string }).originalUrl ?? raw.url ?? "/";
+    const rawHeaders = headerMap(raw.rawHeaders);
+    const s3req: S3Request = {
+      raw,
+      res,
+      id: request.id,
+      method: raw.method ?? "GET",
+      url,
+      bucket: "",
+      key: undefined,
+      query: new Map(),
+      header: (name) => rawHeaders.get(name)?.[0],
+    };
+    try {
+      if (!(raw as unknown as Record<symbol, boolean>)[S3_MARK]) throw s3Errors.accessDenied();
+      Object.assign(s3req, parseTarget(url));
+      if (typeof raw.headers.authorization === "string" && raw.headers.authorization.startsWith("AWS ")) {
+        throw s3Errors.notImplemented("Signature Version 2 (sign with SigV4: in ~/.aws/config, s3 = signature_version = s3v4)");
+      }
+      if (!raw.headers.authorization && !s3req.query.has("X-Amz-Credential")) {
+        throw s3Errors.notImplemented("Signature Version 2 presigned URLs (presign with SigV4: s3 = signature_version = s3v4)");
+      }
+      const signed = { method: s3req.method, url, headers: rawHeaders, body: Buffer.alloc(0), s3: true };
+      let principal: Principal;
+      let payloadHash: string;
+      let presigned = false;
+      let accessKeyId: string | undefined;
+      try {
+        const parts = parseSignature(signed);
+        presigned = parts.presigned;
+        accessKeyId = parts.accessKeyId;
+        payloadHash = s3PayloadHash(signed, parts);
+        principal = await authenticate(signed, { signingName: "s3" }, opts.region, opts.lookup);
+      } catch (e) {
+        if (e instanceof AuthFailure) throw authError(e, presigned || s3req.query.has("X-Amz-Credential"), opts.region, accessKeyId);
+        throw e;
+      }
+      opts.onAuthenticated?.(principal);
+      const caller: Caller = { principal, requestId: request.id, sourceIp: request.ip, secureTransport: request.protocol === "https" };
+      const op = route(s3req);
+      if (op instanceof S3Error) throw op;
+      await op(ctx, { req: s3req, caller, payloadHash });
+    } catch (e) {
+      const err = e instanceof S3Error ? e : undefined;
+      if (!err) opts.log.error({ err: e, reqId: request.id }, "unexpected error in an S3 operation");
+      if (res.headersSent) {
+        res.destroy();
+        return;
+      }
+      sendError(s3req, err ?? s3Errors.internal());
+    }
+  };
+  app.route({
+    method: ["GET", "HEAD", "PUT", "POST", "DELETE", "PATCH", "OPTIONS"],
+    url: `${S3_ROUTE_PREFIX}/*`,
+    exposeHeadRoute: false,
+    handler,
+  });
+}

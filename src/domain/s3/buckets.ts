@@ -1,0 +1,276 @@
+import crypto from "node:crypto";
+import type { Kysely, Selectable } from "kysely";
+import { isUniqueViolation, lockInTransaction, type Engine } from "../../store/db.js";
+import type { Database, S3BucketsTable, S3VersionsTable } from "../../store/schema.js";
+import type { Logger } from "../../log.js";
+import type { ObjectStore } from "./object-store.js";
+
+export type Bucket = Selectable<S3BucketsTable>;
+export type ObjectVersion = Selectable<S3VersionsTable>;
+export type VersioningStatus = "Enabled" | "Suspended";
+
+/** What the object store's rules refuse; the protocol layer names them S3's way. */
+export class S3StoreError extends Error {
+  constructor(readonly code: "NoSuchBucket" | "BucketNotEmpty" | "InvalidVersionId") {
+    super(code);
+  }
+}
+
+/** The fields of a new version, its bytes already durable in the ObjectStore. */
+export interface NewVersion {
+  blob: string;
+  size: number;
+  etag: string;
+  contentType: string | null;
+  headers: Record<string, string>;
+  checksumAlgorithm: string | null;
+  checksum: string | null;
+  ownerArn: string;
+}
+
+export interface DeleteOutcome {
+  /** the version (or marker) removed, or the marker made; absent in an unversioned bucket */
+  versionId?: string;
+  deleteMarker: boolean;
+}
+
+/** Version IDs this server makes: 32 letters and digits (URL-safe ones accepted). */
+const VERSION_ID = /^[A-Za-z0-9_-]{32}$/;
+
+export function isValidVersionId(v: string): boolean {
+  return v === "null" || VERSION_ID.test(v);
+}
+
+/**
+ * Buckets and object versions in the SQL store. Every change to a key runs in one transaction
+ * under the key's lock; a version row is inserted only after its blob is durable, and a blob a
+ * change replaced is deleted only after the change commits.
+ */
+export class S3Store {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly engine: Engine,
+    readonly objects: ObjectStore,
+    private readonly log: Logger,
+  ) {}
+
+  async createBucket(name: string, region: string, ownerArn: string): Promise<"created" | "exists"> {
+    try {
+      await this.db.insertInto("s3_buckets").values({ name, region, versioning: null, owner_arn: ownerArn, created_at: Date.now() }).execute();
+      return "created";
+    } catch (e) {
+      if (isUniqueViolation(e)) return "exists";
+      throw e;
+    }
+  }
+
+  getBucket(name: string): Promise<Bucket | undefined> {
+    return this.db.selectFrom("s3_buckets").selectAll().where("name", "=", name).executeTakeFirst();
+  }
+
+  async requireBucket(name: string): Promise<Bucket> {
+    const b = await this.getBucket(name);
+    if (!b) throw new S3StoreError("NoSuchBucket");
+    return b;
+  }
+
+  listBuckets(): Promise<Bucket[]> {
+    return this.db.selectFrom("s3_buckets").selectAll().orderBy("name").execute();
+  }
+
+  /** Refuses while any version or delete marker remains. */
+  async deleteBucket(name: string): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      await lockInTransaction(trx, this.engine, `s3-bucket:${name}`);
+      await requireIn(trx, name);
+      const any = await trx.selectFrom("s3_versions").select("id").where("bucket", "=", name).limit(1).executeTakeFirst();
+      if (any) throw new S3StoreError("BucketNotEmpty");
+      await trx.deleteFrom("s3_buckets").where("name", "=", name).execute();
+    });
+  }
+
+  async setVersioning(name: string, status: VersioningStatus): Promise<void> {
+    const r = await this.db.updateTable("s3_buckets").set({ versioning: status }).where("name", "=", name).executeTakeFirst();
+    if (!r.numUpdatedRows) throw new S3StoreError("NoSuchBucket");
+  }
+
+  /**
+   * Makes the version the key's current one. Versioning Enabled: a new version ID; otherwise
+   * the `null` version, replacing the one there was (whose bytes go once this commits).
+   * Returns the version ID and the bucket's versioning state at the time.
+   */
+  async putVersion(
+    bucket: string,
+    key: string,
+    v: NewVersion,
+    /** conditional writes: sees the key's current version (or marker) under the lock, throws to refuse */
+    precondition?: (current: ObjectVersion | undefined) => void,
+  ): Promise<{ versionId: string; versioning: string | null; createdAt: number }> {
+    const replaced: string[] = [];
+    const createdAt = Date.now();
+    let result: { versionId: string; versioning: string | null; createdAt: number };
+    try {
+      result = await this.db.transaction().execute(async (trx) => {
+        await lockInTransaction(trx, this.engine, `s3-key:${bucket}/${key}`);
+        const b = await requireIn(trx, bucket);
+        if (precondition) {
+          precondition(await trx.selectFrom("s3_versions").selectAll().where("bucket", "=", bucket).where("key", "=", key).where("latest", "=", 1).executeTakeFirst());
+        }
+        const versionId = b.versioning === "Enabled" ? newVersionId() : "null";
+        if (versionId === "null") replaced.push(...(await removeNullVersion(trx, bucket, key)));
+        await trx.updateTable("s3_versions").set({ latest: 0 }).where("bucket", "=", bucket).where("key", "=", key).where("latest", "=", 1).execute();
+        await trx
+          .insertInto("s3_versions")
+          .values({
+            bucket,
+            key,
+            version_id: versionId,
+            latest: 1,
+            delete_marker: 0,
+            size: v.size,
+            etag: v.etag,
+            blob: v.blob,
+            content_type: v.contentType,
+            headers: JSON.stringify(v.headers),
+            checksum_algorithm: v.checksumAlgorithm,
+            checksum: v.checksum,
+            created_at: createdAt,
+            owner_arn: v.ownerArn,
+          })
+          .execute();
+        return { versionId, versioning: b.versioning, createdAt };
+      });
+    } catch (e) {
+      // nothing names the new bytes
+      await this.objects.delete(v.blob).catch(() => {});
+      throw e;
+    }
+    await this.dropBlobs(replaced);
+    return result;
+  }
+
+  /** The key's current version (which may be a delete marker), or the given version. */
+  async getVersion(bucket: string, key: string, versionId?: string): Promise<ObjectVersion | undefined> {
+    let q = this.db.selectFrom("s3_versions").selectAll().where("bucket", "=", bucket).where("key", "=", key);
+    q = versionId === undefined ? q.where("latest", "=", 1) : q.where("version_id", "=", versionId);
+    return q.executeTakeFirst();
+  }
+
+  /**
+   * DeleteObject. Without a version ID: a delete marker when versioning is Enabled, a `null`
+   * delete marker replacing the `null` version when Suspended, the object itself when the
+   * bucket was never versioned. With one: that version or marker, for good (the next newest
+   * becomes current).
+   */
+  async deleteObject(bucket: string, key: string, versionId: string | undefined, ownerArn: string): Promise<DeleteOutcome> {
+    const dropped: string[] = [];
+    const outcome = await this.db.transaction().execute(async (trx): Promise<DeleteOutcome> => {
+      await lockInTransaction(trx, this.engine, `s3-key:${bucket}/${key}`);
+      const b = await requireIn(trx, bucket);
+      if (versionId !== undefined) {
+        if (!isValidVersionId(versionId)) throw new S3StoreError("InvalidVersionId");
+        const row = await trx.selectFrom("s3_versions").selectAll().where("bucket", "=", bucket).where("key", "=", key).where("version_id", "=", versionId).executeTakeFirst();
+        if (!row) return { versionId, deleteMarker: false };
+        await trx.deleteFrom("s3_versions").where("id", "=", row.id).execute();
+        if (row.blob) dropped.push(row.blob);
+        if (row.latest) await promoteNewest(trx, bucket, key);
+        return { versionId, deleteMarker: row.delete_marker === 1 };
+      }
+      if (b.versioning === null) {
+        dropped.push(...(await removeNullVersion(trx, bucket, key)));
+        return { deleteMarker: false };
+      }
+      const markerId = b.versioning === "Enabled" ? newVersionId() : "null";
+      if (markerId === "null") dropped.push(...(await removeNullVersion(trx, bucket, key)));
+      await trx.updateTable("s3_versions").set({ latest: 0 }).where("bucket", "=", bucket).where("key", "=", key).where("latest", "=", 1).execute();
+      await trx
+        .insertInto("s3_versions")
+        .values({
+          bucket,
+          key,
+          version_id: markerId,
+          latest: 1,
+          delete_marker: 1,
+          size: 0,
+          etag: "d41d8cd98f00b204e9800998ecf8427e",
+          blob: null,
+          content_type: null,
+          headers: "{}",
+          checksum_algorithm: null,
+          checksum: null,
+          created_at: Date.now(),
+          owner_arn: ownerArn,
+        })
+        .execute();
+      return { versionId: markerId, deleteMarker: true };
+    });
+    await this.dropBlobs(dropped);
+    return outcome;
+  }
+
+  /** Current objects (no delete markers) with keys after `after` and at or after `from`, in key order. */
+  listCurrent(bucket: string, from: string, after: string | undefined, limit: number): Promise<ObjectVersion[]> {
+    let q = this.db.selectFrom("s3_versions").selectAll().where("bucket", "=", bucket).where("latest", "=", 1).where("delete_marker", "=", 0);
+    if (from) q = q.where("key", ">=", from);
+    if (after !== undefined) q = q.where("key", ">", after);
+    return q.orderBy("key").limit(limit).execute();
+  }
+
+  /** Versions and delete markers in key order, newest first within a key, after the (key, version row id) marker. */
+  listVersions(bucket: string, from: string, after: { key: string; id?: number } | undefined, limit: number): Promise<ObjectVersion[]> {
+    let q = this.db.selectFrom("s3_versions").selectAll().where("bucket", "=", bucket);
+    if (from) q = q.where("key", ">=", from);
+    if (after) {
+      const a = after;
+      q = a.id === undefined ? q.where("key", ">", a.key) : q.where((eb) => eb.or([eb("key", ">", a.key), eb.and([eb("key", "=", a.key), eb("id", "<", a.id!)])]));
+    }
+    return q.orderBy("key").orderBy("id", "desc").limit(limit).execute();
+  }
+
+  /** Interrupted writes, and blobs of PUTs killed before their commit. */
+  async sweep(before: number): Promise<number> {
+    return this.objects.sweep(async (blob) => Boolean(await this.db.selectFrom("s3_versions").select("id").where("blob", "=", blob).executeTakeFirst()), before);
+  }
+
+  private async dropBlobs(blobs: string[]): Promise<void> {
+    for (const blob of blobs) {
+      await this.objects.delete(blob).catch((e) => this.log.warn({ err: e, blob }, "could not delete a replaced object's bytes (swept at the next start)"));
+    }
+  }
+}
+
+async function requireIn(trx: Kysely<Database>, name: string): Promise<Bucket> {
+  const b = await trx.selectFrom("s3_buckets").selectAll().where("name", "=", name).executeTakeFirst();
+  if (!b) throw new S3StoreError("NoSuchBucket");
+  return b;
+}
+
+/** Removes the key's `null` version or marker (if any) and returns the blobs to delete after the commit. */
+async function removeNullVersion(trx: Kysely<Database>, bucket: string, key: string): Promise<string[]> {
+  const row = await trx.selectFrom("s3_versions").select(["id", "blob"]).where("bucket", "=", bucket).where("key", "=", key).where("version_id", "=", "null").executeTakeFirst();
+  if (!row) return [];
+  await trx.deleteFrom("s3_versions").where("id", "=", row.id).execute();
+  return row.blob ? [row.blob] : [];
+}
+
+async function promoteNewest(trx: Kysely<Database>, bucket: string, key: string): Promise<void> {
+  const next = await trx.selectFrom("s3_versions").select("id").where("bucket", "=", bucket).where("key", "=", key).orderBy("id", "desc").limit(1).executeTakeFirst();
+  if (next) await trx.updateTable("s3_versions").set({ latest: 1 }).where("id", "=", next.id).execute();
+}
+
+const ALPHANUMERIC = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+
+/**
+ * 32 random letters and digits: URL-safe, and never starting with `-` (a version ID like
+ * `-EIX…` is taken for an option by the AWS CLI's `--version-id`).
+ */
+function newVersionId(): string {
+  let id = "";
+  while (id.length < 32) {
+    for (const b of crypto.randomBytes(40)) {
+      // 248 = 4 × 62: no bias
+      if (b < 248 && id.length < 32) id += ALPHANUMERIC[b % 62];
+    }
+  }
+  return id;
+}
