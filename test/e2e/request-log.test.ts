@@ -1,5 +1,6 @@
 import { CreateRepositoryCommand, GetRepositoryCommand } from "@aws-sdk/client-codecommit";
 import { CreateServiceSpecificCredentialCommand } from "@aws-sdk/client-iam";
+import { CreateBucketCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { GetSessionTokenCommand, STSClient } from "@aws-sdk/client-sts";
 import fs from "node:fs";
 import path from "node:path";
@@ -7,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { call } from "../helpers/api.js";
 import { codecommit, git, gitHome, gitOk, makeWorkRepo, type Creds } from "../helpers/clients.js";
 import { iamClient, managed, userWith } from "../helpers/iam.js";
+import { s3Client } from "../helpers/s3.js";
 import { ADMIN, startServer, tmpDir, type ServerHandle } from "../helpers/server.js";
 import { knownHostsFor, makeKey, sshGitEnv, sshUrl, uploadKey } from "../helpers/ssh.js";
 
@@ -262,6 +264,29 @@ describe("the server log", () => {
       action: "codecommit:GitPush",
       resource: repoArn(REPO),
       reason: "no-identity-allow",
+    });
+  });
+
+  it("has a line per S3 call, and a refused one at warn with the action and the object denied", async () => {
+    await s3Client(server.url).send(new CreateBucketCommand({ Bucket: "logged-bucket" }));
+    const put = await s3Client(server.url).send(new PutObjectCommand({ Bucket: "logged-bucket", Key: "dir/a.txt", Body: "hello" }));
+    const [ok] = await waitForLines((l) => l.msg === "api call" && l.requestId === put.$metadata.requestId);
+    expect(ok).toMatchObject({ level: 30, service: "s3", operation: "PutObject", principal: `arn:aws:iam::${ACCOUNT}:user/admin`, bucket: "logged-bucket", key: "dir/a.txt", status: 200 });
+    expect(ok.durationMs).toBeGreaterThanOrEqual(0);
+    const e = await s3Client(server.url, session)
+      .send(new PutObjectCommand({ Bucket: "logged-bucket", Key: "dir/b.txt", Body: "no" }))
+      .then(() => undefined, (x: { name: string; $metadata: { requestId?: string } }) => x);
+    expect(e?.name).toBe("AccessDenied");
+    const [refused] = await waitForLines((l) => l.msg === "api call" && l.requestId === e!.$metadata.requestId);
+    expect(refused).toMatchObject({
+      level: 40,
+      service: "s3",
+      operation: "PutObject",
+      principal: readerArn,
+      status: 403,
+      errorCode: "AccessDenied",
+      action: "s3:PutObject",
+      resource: "arn:aws:s3:::logged-bucket/dir/b.txt",
     });
   });
 

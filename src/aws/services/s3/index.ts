@@ -4,7 +4,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Caller, Principal } from "../../../domain/context.js";
 import type { AccessControl } from "../../../domain/iam/access.js";
 import type { S3Store } from "../../../domain/s3/buckets.js";
-import type { Logger } from "../../../log.js";
+import type { Denial } from "../../../errors.js";
+import { clip, type Logger } from "../../../log.js";
 import { authenticate, type CredentialLookup } from "../../auth.js";
 import { tableAuthorizer } from "../../authz.js";
 import { AuthFailure, headerMap, parseSignature, s3PayloadHash } from "../../sigv4.js";
@@ -108,6 +109,45 @@ function route(req: S3Request): Handler | S3Error {
   }
 }
 
+interface S3CallLine {
+  started: bigint;
+  operation?: string;
+  principal?: string;
+  error?: S3Error;
+}
+
+/** The operation a handler serves, as S3 names it (a handler's function name, capitalized; GET and HEAD share one). */
+function operationName(op: Handler, method: string): string {
+  if (op === objects.getObject && method === "HEAD") return "HeadObject";
+  return op.name.charAt(0).toUpperCase() + op.name.slice(1);
+}
+
+/**
+ * One line per S3 call, as for the other services (aws/call-log.ts): who, what, which bucket and
+ * key, the status and how long; a refusal adds what was refused and why, at warn. Never a
+ * header, signature or body.
+ */
+function writeS3CallLine(log: Logger, sourceIp: string, req: S3Request, res: ServerResponse, line: S3CallLine): void {
+  const denial = (line.error as (S3Error & { denial?: Denial }) | undefined)?.denial;
+  // a refusal (by a policy, or of the signature or key) is a warning, as for the other services
+  const refused = denial !== undefined || res.statusCode === 403;
+  if (!refused && !log.isLevelEnabled("info")) return;
+  const fields = {
+    service: "s3",
+    operation: line.operation,
+    principal: line.principal ?? null,
+    bucket: clip(req.bucket) || undefined,
+    key: clip(req.key),
+    status: res.statusCode,
+    errorCode: line.error?.code,
+    durationMs: Math.round(Number(process.hrtime.bigint() - line.started) / 1e5) / 10,
+    sourceIp,
+    aborted: res.writableFinished ? undefined : true,
+  };
+  if (refused) log.warn({ ...fields, action: denial?.action, resource: clip(denial?.resource), reason: denial?.reason, message: clip(line.error?.message, 1000) }, "api call");
+  else log.info(fields, "api call");
+}
+
 /** How S3 names authentication failures. */
 function authError(f: AuthFailure, presigned: boolean, region: string, accessKeyId?: string): S3Error {
   switch (f.kind) {
@@ -171,6 +211,9 @@ export async function s3Plugin(app: FastifyInstance, opts: S3Options): Promise<v
     reply.hijack();
     const raw = request.raw;
     const res: ServerResponse = reply.raw;
+    // the reply is hijacked, so fastify's onResponse (aws/call-log.ts) never runs: the line is written here
+    const line: S3CallLine = { started: process.hrtime.bigint() };
+    res.once("close", () => writeS3CallLine(request.log as Logger, request.ip, s3req, res, line));
     const url = (raw as IncomingMessage & { originalUrl?: string }).originalUrl ?? raw.url ?? "/";
     const rawHeaders = headerMap(raw.rawHeaders);
     const s3req: S3Request = {
@@ -209,12 +252,15 @@ export async function s3Plugin(app: FastifyInstance, opts: S3Options): Promise<v
         throw e;
       }
       opts.onAuthenticated?.(principal);
+      line.principal = principal.arn;
       const caller: Caller = { principal, requestId: request.id, sourceIp: request.ip, secureTransport: request.protocol === "https" };
       const op = route(s3req);
       if (op instanceof S3Error) throw op;
+      line.operation = operationName(op, s3req.method);
       await op(ctx, { req: s3req, caller, payloadHash });
     } catch (e) {
       const err = e instanceof S3Error ? e : undefined;
+      line.error = err ?? s3Errors.internal();
       if (!err) opts.log.error({ err: e, reqId: request.id }, "unexpected error in an S3 operation");
       if (res.headersSent) {
         res.destroy();
