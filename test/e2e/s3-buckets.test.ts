@@ -13,23 +13,14 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { aws, cliErrorCode, type Creds } from "../helpers/clients.js";
 import { managed, userWith } from "../helpers/iam.js";
-import { s3Client, signedS3 } from "../helpers/s3.js";
+import { s3Client, sdkFailure, signedS3 } from "../helpers/s3.js";
 import { startServer, tmpDir, type ServerHandle } from "../helpers/server.js";
 import { rawRequest } from "../helpers/signed.js";
 
 let server: ServerHandle;
 const s3 = () => s3Client(server.url);
 
-/** The error an SDK call failed with: its name and HTTP status. */
-async function failure(p: Promise<unknown>): Promise<{ name: string; status?: number; message: string }> {
-  try {
-    await p;
-  } catch (e) {
-    const err = e as { name: string; message: string; $metadata?: { httpStatusCode?: number } };
-    return { name: err.name, status: err.$metadata?.httpStatusCode, message: err.message };
-  }
-  throw new Error("expected the call to fail");
-}
+const failure = sdkFailure;
 
 beforeAll(async () => {
   server = await startServer();

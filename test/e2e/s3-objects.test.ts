@@ -17,21 +17,13 @@ import {
 } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { aws, awsEnv, cliErrorCode, python } from "../helpers/clients.js";
-import { s3Client, signedS3 } from "../helpers/s3.js";
+import { s3Client, sdkFailure, signedS3 } from "../helpers/s3.js";
 import { ADMIN, startServer, tmpDir, type ServerHandle } from "../helpers/server.js";
 
 let server: ServerHandle;
 const s3 = () => s3Client(server.url);
 
-async function failure(p: Promise<unknown>): Promise<{ name: string; status?: number; message: string }> {
-  try {
-    await p;
-  } catch (e) {
-    const err = e as { name: string; message: string; $metadata?: { httpStatusCode?: number } };
-    return { name: err.name, status: err.$metadata?.httpStatusCode, message: err.message };
-  }
-  throw new Error("expected the call to fail");
-}
+const failure = sdkFailure;
 
 const crc32 = (data: Buffer | string) => {
   const b = Buffer.alloc(4);

@@ -53,3 +53,14 @@ export async function signedS3(
   const q = opts.query ? "?" + new URLSearchParams(opts.query).toString() : "";
   return rawRequest(url, { method, path: path + q, headers, body });
 }
+
+/** The error an SDK call failed with: its name and HTTP status. */
+export async function sdkFailure(p: Promise<unknown>): Promise<{ name: string; status?: number; message: string }> {
+  try {
+    await p;
+  } catch (e) {
+    const err = e as { name: string; message: string; $metadata?: { httpStatusCode?: number } };
+    return { name: err.name, status: err.$metadata?.httpStatusCode, message: err.message };
+  }
+  throw new Error("expected the call to fail");
+}
