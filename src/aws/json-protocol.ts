@@ -1,4 +1,5 @@
 import { ServiceError } from "../errors.js";
+import { coercibleReviver, mayShadowConversion } from "./coercible.js";
 
 /**
  * awsJson 1.0 / 1.1: a JSON object in, a JSON object out. Timestamps leave as epoch seconds,
@@ -39,7 +40,7 @@ export function decodeJsonBody(body: Buffer): Record<string, unknown> {
   }
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    value = mayShadowConversion(text) ? JSON.parse(text, coercibleReviver) : JSON.parse(text);
   } catch {
     throw new ServiceError("SerializationException", "The request body is not valid JSON.");
   }

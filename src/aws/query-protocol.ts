@@ -1,4 +1,5 @@
 import { ServiceError } from "../errors.js";
+import { coercible } from "./coercible.js";
 
 /**
  * awsQuery (IAM, STS, SNS): form-encoded parameters in, XML out.
@@ -94,11 +95,11 @@ function finish(value: unknown): unknown {
       const k = e.key ?? e.Name ?? e.Key;
       if (typeof k === "string" && k !== "__proto__") out[k] = e.value ?? e.Value;
     }
-    return out;
+    return coercible(out);
   }
   const out: Node = {};
   for (const [k, v] of Object.entries(node)) if (k !== "__proto__") out[k] = finish(v);
-  return out;
+  return coercible(out);
 }
 
 /** A list member: a decoded list, or the empty list sent as `Name=`. */

@@ -141,6 +141,9 @@ export class RefLedger {
       const actual = new Map<string, string>();
       if (refs) {
         for (const ref of refs) {
+          // a push may name anything (`HEAD`, `main`); git moves no ref outside refs/ for it
+          // (receive-pack answers "funny refname"), and refTarget reads only full names
+          if (!ref.startsWith("refs/")) continue;
           const oid = await repo.git.refTarget(ref);
           if (oid) actual.set(ref, oid);
         }
