@@ -22,6 +22,18 @@ function tooManyRefs(commands: PushCommand[]): { ref: string; message: string } 
   };
 }
 
+const ZERO_OID = "0".repeat(40);
+
+/**
+ * A command whose old and new object IDs are both zero: git's own clients never send one, and
+ * receive-pack takes it as a deletion that checks nothing, not even receive.denyDeleteCurrent
+ * (which it applies only when the old ID is given), so it would delete the default branch.
+ */
+function blindDeletion(commands: PushCommand[]): { ref: string; message: string } | null {
+  const c = commands.find((c) => c.oldOid === ZERO_OID && c.newOid === ZERO_OID);
+  return c ? { ref: c.ref, message: "A deletion must name the commit the reference points to (both object IDs are zero)." } : null;
+}
+
 /**
  * Pushed objects are checked as the API's own writes are (git/object-writer.ts): with
  * receive.fsckObjects, receive-pack runs unpack-objects or index-pack with `--strict`, which
@@ -219,7 +231,7 @@ export class GitServing {
       throw e;
     }
     const { commands, capabilities, consumed } = section;
-    const refused = commands.length > MAX_REFS_PER_PUSH ? tooManyRefs(commands) : await this.refusedRef(caller, repo, commands);
+    const refused = commands.length > MAX_REFS_PER_PUSH ? tooManyRefs(commands) : (blindDeletion(commands) ?? (await this.refusedRef(caller, repo, commands)));
     if (refused) {
       return {
         refused: true,
