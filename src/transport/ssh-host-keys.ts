@@ -44,7 +44,19 @@ function load(file: string, type: HostKeyType): HostKey {
   return { type, privateKey, publicLine: `${type} ${blob.toString("base64")}`, fingerprint: sha256Fingerprint(blob), file };
 }
 
-function generate(type: HostKeyType): Promise<string> {
+/**
+ * A new private key that ssh2 reads back. ssh2's generateKeyPair drops a leading zero byte of an
+ * ed25519 public key (about one key in 256), writing a key its own parser then refuses
+ * ("Malformed OpenSSH private key"), which stopped a first start; such a key is made again.
+ */
+export async function generateHostKey(type: HostKeyType): Promise<string> {
+  for (let attempt = 1; ; attempt++) {
+    const privateKey = await generateOnce(type);
+    if (!(ssh2.utils.parseKey(privateKey) instanceof Error) || attempt >= 20) return privateKey;
+  }
+}
+
+function generateOnce(type: HostKeyType): Promise<string> {
   return new Promise((resolve, reject) => {
     const done = (err: Error | null, pair: { private: string }) => (err ? reject(err) : resolve(pair.private));
     // off the event loop (an RSA key takes about a second): start-up goes on meanwhile
@@ -63,7 +75,7 @@ export async function ensureHostKeys(dataDir: string): Promise<{ keys: HostKey[]
     HOST_KEY_TYPES.map(async (type) => {
       const file = path.join(dir, FILES[type]);
       if (!fs.existsSync(file)) {
-        const privateKey = await generate(type);
+        const privateKey = await generateHostKey(type);
         const tmp = `${file}.${process.pid}.${crypto.randomBytes(4).toString("hex")}.tmp`;
         fs.writeFileSync(tmp, privateKey, { mode: 0o600 });
         try {
