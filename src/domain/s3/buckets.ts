@@ -1,5 +1,5 @@
 import crypto from "node:crypto";
-import type { Kysely, Selectable } from "kysely";
+import type { Insertable, Kysely, Selectable } from "kysely";
 import { isUniqueViolation, lockInTransaction, type Engine } from "../../store/db.js";
 import type { Database, S3BucketsTable, S3VersionsTable } from "../../store/schema.js";
 import type { Logger } from "../../log.js";
@@ -116,28 +116,18 @@ export class S3Store {
         if (precondition) {
           precondition(await trx.selectFrom("s3_versions").selectAll().where("bucket", "=", bucket).where("key", "=", key).where("latest", "=", 1).executeTakeFirst());
         }
-        const versionId = b.versioning === "Enabled" ? newVersionId() : "null";
-        if (versionId === "null") replaced.push(...(await removeNullVersion(trx, bucket, key)));
-        await trx.updateTable("s3_versions").set({ latest: 0 }).where("bucket", "=", bucket).where("key", "=", key).where("latest", "=", 1).execute();
-        await trx
-          .insertInto("s3_versions")
-          .values({
-            bucket,
-            key,
-            version_id: versionId,
-            latest: 1,
-            delete_marker: 0,
-            size: v.size,
-            etag: v.etag,
-            blob: v.blob,
-            content_type: v.contentType,
-            headers: JSON.stringify(v.headers),
-            checksum_algorithm: v.checksumAlgorithm,
-            checksum: v.checksum,
-            created_at: createdAt,
-            owner_arn: v.ownerArn,
-          })
-          .execute();
+        const versionId = await addLatest(trx, bucket, key, b.versioning, replaced, {
+          delete_marker: 0,
+          size: v.size,
+          etag: v.etag,
+          blob: v.blob,
+          content_type: v.contentType,
+          headers: JSON.stringify(v.headers),
+          checksum_algorithm: v.checksumAlgorithm,
+          checksum: v.checksum,
+          created_at: createdAt,
+          owner_arn: v.ownerArn,
+        });
         return { versionId, versioning: b.versioning, createdAt };
       });
     } catch (e) {
@@ -180,28 +170,18 @@ export class S3Store {
         dropped.push(...(await removeNullVersion(trx, bucket, key)));
         return { deleteMarker: false };
       }
-      const markerId = b.versioning === "Enabled" ? newVersionId() : "null";
-      if (markerId === "null") dropped.push(...(await removeNullVersion(trx, bucket, key)));
-      await trx.updateTable("s3_versions").set({ latest: 0 }).where("bucket", "=", bucket).where("key", "=", key).where("latest", "=", 1).execute();
-      await trx
-        .insertInto("s3_versions")
-        .values({
-          bucket,
-          key,
-          version_id: markerId,
-          latest: 1,
-          delete_marker: 1,
-          size: 0,
-          etag: "d41d8cd98f00b204e9800998ecf8427e",
-          blob: null,
-          content_type: null,
-          headers: "{}",
-          checksum_algorithm: null,
-          checksum: null,
-          created_at: Date.now(),
-          owner_arn: ownerArn,
-        })
-        .execute();
+      const markerId = await addLatest(trx, bucket, key, b.versioning, dropped, {
+        delete_marker: 1,
+        size: 0,
+        etag: "d41d8cd98f00b204e9800998ecf8427e",
+        blob: null,
+        content_type: null,
+        headers: "{}",
+        checksum_algorithm: null,
+        checksum: null,
+        created_at: Date.now(),
+        owner_arn: ownerArn,
+      });
       return { versionId: markerId, deleteMarker: true };
     });
     await this.dropBlobs(dropped);
@@ -243,6 +223,26 @@ async function requireIn(trx: Kysely<Database>, name: string): Promise<Bucket> {
   const b = await trx.selectFrom("s3_buckets").selectAll().where("name", "=", name).executeTakeFirst();
   if (!b) throw new S3StoreError("NoSuchBucket");
   return b;
+}
+
+/**
+ * Makes a new version (or delete marker) the key's latest, in the key's transaction: a new ID
+ * when versioning is Enabled, otherwise `null`, replacing the `null` version there was (its
+ * bytes go into `dropped`, to delete after the commit). Returns the version ID.
+ */
+async function addLatest(
+  trx: Kysely<Database>,
+  bucket: string,
+  key: string,
+  versioning: string | null,
+  dropped: string[],
+  row: Omit<Insertable<S3VersionsTable>, "bucket" | "key" | "version_id" | "latest">,
+): Promise<string> {
+  const versionId = versioning === "Enabled" ? newVersionId() : "null";
+  if (versionId === "null") dropped.push(...(await removeNullVersion(trx, bucket, key)));
+  await trx.updateTable("s3_versions").set({ latest: 0 }).where("bucket", "=", bucket).where("key", "=", key).where("latest", "=", 1).execute();
+  await trx.insertInto("s3_versions").values({ ...row, bucket, key, version_id: versionId, latest: 1 }).execute();
+  return versionId;
 }
 
 /** Removes the key's `null` version or marker (if any) and returns the blobs to delete after the commit. */
