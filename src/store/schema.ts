@@ -423,6 +423,12 @@ export interface S3BucketsTable {
   versioning: string | null;
   owner_arn: string;
   created_at: number;
+  /** JSON array of {Key, Value}; null: no tags */
+  tags: string | null;
+  /** JSON: the lifecycle configuration as PutBucketLifecycleConfiguration stored it; null: none */
+  lifecycle: string | null;
+  /** JSON: the notification configuration; null: none */
+  notification: string | null;
 }
 
 /** One version of an S3 object, or a delete marker. */
@@ -445,6 +451,10 @@ export interface S3VersionsTable {
   checksum: string | null;
   created_at: number;
   owner_arn: string;
+  /** JSON array of {Key, Value}; null: no tags */
+  tags: string | null;
+  /** JSON array of part sizes, in part order, for an object CompleteMultipartUpload made; null otherwise */
+  parts: string | null;
 }
 
 export interface Database {

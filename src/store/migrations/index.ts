@@ -8,6 +8,7 @@ import * as m005 from "./005_delivery_order.js";
 import * as m006 from "./006_pull_requests.js";
 import * as m007 from "./007_outbox_consumers.js";
 import * as m008 from "./008_s3.js";
+import * as m009 from "./009_s3_configs.js";
 
 export interface Migration {
   name: string;
@@ -24,4 +25,5 @@ export const migrations: Migration[] = [
   { name: "006_pull_requests", up: m006.up },
   { name: "007_outbox_consumers", up: m007.up },
   { name: "008_s3", up: m008.up },
+  { name: "009_s3_configs", up: m009.up },
 ];
