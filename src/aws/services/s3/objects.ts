@@ -243,7 +243,8 @@ export async function getObject(ctx: S3Context, call: S3Call): Promise<void> {
     send(req, status, headers);
     return;
   }
-  const stream = ctx.store.objects.read(v.blob, range);
+  // the whole object is a range too: the store then knows how much it will read
+  const stream = ctx.store.objects.read(v.blob, range ?? { start: 0, end: v.size - 1 });
   // open the file before the status line goes out, so a missing blob is still a clean 500
   await new Promise<void>((resolve, reject) => {
     stream.once("open", () => resolve());
