@@ -27,8 +27,11 @@ function decodeComponent(s: string, plusIsSpace: boolean): string {
   }
 }
 
-/** Path-style addressing: `/BUCKET`, `/BUCKET/`, `/BUCKET/KEY`; a `+` in a path is a plus. */
-export function parseTarget(url: string): { bucket: string; key: string | undefined; query: Map<string, string> } {
+/**
+ * Path-style addressing: `/BUCKET`, `/BUCKET/`, `/BUCKET/KEY`; a `+` in a path is a plus. With
+ * `hostBucket` (virtual-hosted addressing, the bucket taken from the Host), the path is the key.
+ */
+export function parseTarget(url: string, hostBucket?: string): { bucket: string; key: string | undefined; query: Map<string, string> } {
   const q = url.indexOf("?");
   const path = q >= 0 ? url.slice(0, q) : url;
   const rawQuery = q >= 0 ? url.slice(q + 1) : "";
@@ -40,6 +43,7 @@ export function parseTarget(url: string): { bucket: string; key: string | undefi
     if (!query.has(name)) query.set(name, eq < 0 ? "" : decodeComponent(part.slice(eq + 1), true));
   }
   const rest = path.startsWith("/") ? path.slice(1) : path;
+  if (hostBucket !== undefined) return { bucket: hostBucket, key: rest === "" ? undefined : decodeComponent(rest, false), query };
   const slash = rest.indexOf("/");
   const bucket = decodeComponent(slash < 0 ? rest : rest.slice(0, slash), false);
   const rawKey = slash < 0 ? "" : rest.slice(slash + 1);
