@@ -102,15 +102,11 @@ export function declaredChecksum(req: S3Request): DeclaredChecksum | undefined {
       found.push({ algorithm: alg, value, inTrailer: false });
     }
   }
-  if (req.header("x-amz-checksum-crc64nvme") !== undefined) throw s3Errors.notImplemented("the CRC64NVME checksum");
   const trailer = req.header("x-amz-trailer");
   if (trailer !== undefined) {
     const name = trailer.trim().toLowerCase();
     const alg = CHECKSUM_ALGORITHMS.find((a) => `x-amz-checksum-${a.toLowerCase()}` === name);
-    if (!alg) {
-      if (name === "x-amz-checksum-crc64nvme") throw s3Errors.notImplemented("the CRC64NVME checksum");
-      throw s3Errors.invalidRequest(`The value specified in the x-amz-trailer header is not supported: ${trailer}`);
-    }
+    if (!alg) throw s3Errors.invalidRequest(`The value specified in the x-amz-trailer header is not supported: ${trailer}`);
     found.push({ algorithm: alg, inTrailer: true });
   }
   if (found.length > 1) throw s3Errors.invalidRequest("Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.");
@@ -216,6 +212,6 @@ export async function readSmallBody(req: S3Request, payloadHash: string, limit: 
 
 /** Operations S3 marks checksum-required: Content-MD5 or a flexible checksum must be sent. */
 export function requireIntegrityHeader(req: S3Request): void {
-  const has = req.header("content-md5") !== undefined || req.header("x-amz-trailer") !== undefined || [...CHECKSUM_ALGORITHMS, "CRC64NVME"].some((a) => req.header(`x-amz-checksum-${a.toLowerCase()}`) !== undefined);
+  const has = req.header("content-md5") !== undefined || req.header("x-amz-trailer") !== undefined || CHECKSUM_ALGORITHMS.some((a) => req.header(`x-amz-checksum-${a.toLowerCase()}`) !== undefined);
   if (!has) throw s3Errors.invalidRequest("Missing required header for this request: Content-MD5 OR x-amz-checksum-*");
 }
