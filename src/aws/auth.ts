@@ -6,7 +6,9 @@ import {
   AuthFailure,
   checkTime,
   parseSignature,
+  signingKey,
   verifySignature,
+  type SignatureParts,
   type SignedRequest,
 } from "./sigv4.js";
 import type { AwsService } from "./service.js";
@@ -25,6 +27,20 @@ export async function authenticate(
   lookup: CredentialLookup,
   now = Date.now(),
 ): Promise<Principal> {
+  return (await authenticateSigned(req, service, region, lookup, now)).principal;
+}
+
+/**
+ * authenticate(), also giving the signature's parts and its derived signing key (never the
+ * secret itself): what a signed aws-chunked body's chunk signatures are checked with.
+ */
+export async function authenticateSigned(
+  req: SignedRequest,
+  service: Pick<AwsService, "signingName" | "global">,
+  region: string,
+  lookup: CredentialLookup,
+  now = Date.now(),
+): Promise<{ principal: Principal; parts: SignatureParts; signingKey: Buffer }> {
   const parts = parseSignature(req);
   const key = await lookup(parts.accessKeyId);
   const problem = credentialProblem(key, parts.securityToken, now);
@@ -39,7 +55,7 @@ export async function authenticate(
   }
   checkTime(parts, now);
   verifySignature(req, parts, key.secretAccessKey);
-  return key.principal;
+  return { principal: key.principal, parts, signingKey: signingKey(key.secretAccessKey, parts.scopeDate, parts.region, parts.service) };
 }
 
 /**

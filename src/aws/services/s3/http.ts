@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { CHECKSUM_ALGORITHMS, digestLength, hasherFor, type ChecksumAlgorithm, type Hasher } from "../../../domain/s3/checksums.js";
+import { ChunkChain, type ChunkChainStart } from "./chunk-signatures.js";
 import { decodeAwsChunked } from "./chunked.js";
 import { S3Error, errorXml, s3Errors } from "./errors.js";
 
@@ -17,6 +18,8 @@ export interface S3Request {
   /** query parameters, decoded; a bare `versioning` is present with the value "" */
   query: Map<string, string>;
   header(name: string): string | undefined;
+  /** set when the body is signed aws-chunked: where its chunk-signature chain starts */
+  chunkChain?: ChunkChainStart;
 }
 
 function decodeComponent(s: string, plusIsSpace: boolean): string {
@@ -145,12 +148,16 @@ export interface RequestBody {
 }
 
 const HEX64 = /^[0-9a-f]{64}$/;
+const SIGNED_STREAMING = new Set(["STREAMING-AWS4-HMAC-SHA256-PAYLOAD", "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER"]);
 
 export function requestBody(req: S3Request, payloadHash: string): RequestBody {
   const chunked = payloadHash.startsWith("STREAMING-") || /(^|,)\s*aws-chunked\s*(,|$)/i.test(req.header("content-encoding") ?? "");
-  if (payloadHash.startsWith("STREAMING-") && payloadHash !== "STREAMING-UNSIGNED-PAYLOAD-TRAILER") {
-    throw s3Errors.notImplemented(`the ${payloadHash} payload (signed aws-chunked)`);
+  const signedChunks = SIGNED_STREAMING.has(payloadHash);
+  if (payloadHash.startsWith("STREAMING-") && payloadHash !== "STREAMING-UNSIGNED-PAYLOAD-TRAILER" && !signedChunks) {
+    throw s3Errors.notImplemented(`the ${payloadHash} payload (SigV4a's ECDSA-signed aws-chunked)`);
   }
+  // a presigned URL has no header signature for the chain to start from
+  if (signedChunks && !req.chunkChain) throw s3Errors.invalidRequest(`The ${payloadHash} payload needs a request signed in the Authorization header.`);
   if (!chunked && payloadHash !== "UNSIGNED-PAYLOAD" && !HEX64.test(payloadHash)) {
     throw s3Errors.invalidArgument("x-amz-content-sha256 must be UNSIGNED-PAYLOAD, STREAMING-UNSIGNED-PAYLOAD-TRAILER or a valid sha256 value.", "x-amz-content-sha256", payloadHash);
   }
@@ -159,10 +166,17 @@ export function requestBody(req: S3Request, payloadHash: string): RequestBody {
   const md5Expected = contentMd5(req);
   const decodedLength = req.header("x-amz-decoded-content-length");
   if (decodedLength !== undefined && !/^\d+$/.test(decodedLength)) throw s3Errors.invalidArgument("x-amz-decoded-content-length is not a number.");
+  if (signedChunks && decodedLength === undefined) {
+    throw new S3Error("MissingContentLength", "You must provide the x-amz-decoded-content-length header with a signed aws-chunked body.", 411);
+  }
+  const signedTrailer = payloadHash === "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER";
+  if (signedChunks && !signedTrailer && declared?.inTrailer) {
+    throw s3Errors.invalidRequest("The x-amz-trailer header needs the STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER payload, which signs the trailer.");
+  }
 
   const trailers = new Map<string, string>();
   const source = req.raw as AsyncIterable<Buffer>;
-  const stream = chunked ? decodeAwsChunked(source, trailers) : source;
+  const stream = chunked ? decodeAwsChunked(source, trailers, signedChunks ? new ChunkChain(req.chunkChain!) : undefined, signedTrailer) : source;
   const md5 = hasherFor("MD5");
   const sha = HEX64.test(payloadHash) ? hasherFor("SHA256") : undefined;
   const flexible = declared ? hasherFor(declared.algorithm) : undefined;

@@ -6,7 +6,7 @@ import type { AccessControl } from "../../../domain/iam/access.js";
 import type { S3Store } from "../../../domain/s3/buckets.js";
 import type { Denial } from "../../../errors.js";
 import { clip, type Logger } from "../../../log.js";
-import { authenticate, authenticateV2, type CredentialLookup } from "../../auth.js";
+import { authenticateSigned, authenticateV2, type CredentialLookup } from "../../auth.js";
 import { tableAuthorizer } from "../../authz.js";
 import { isSigV2, parseSigV2 } from "../../sigv2.js";
 import { AuthFailure, headerMap, parseSignature, s3PayloadHash } from "../../sigv4.js";
@@ -259,7 +259,17 @@ export async function s3Plugin(app: FastifyInstance, opts: S3Options): Promise<v
           presigned = parts.presigned;
           accessKeyId = parts.accessKeyId;
           payloadHash = s3PayloadHash(signed, parts);
-          principal = await authenticate(signed, { signingName: "s3" }, opts.region, opts.lookup);
+          const verified = await authenticateSigned(signed, { signingName: "s3" }, opts.region, opts.lookup);
+          principal = verified.principal;
+          if (!parts.presigned && payloadHash.startsWith("STREAMING-AWS4-HMAC-SHA256-")) {
+            // a signed aws-chunked body: its chunks continue the chain from this signature
+            s3req.chunkChain = {
+              seed: parts.signature,
+              amzDate: parts.amzDate,
+              scope: `${parts.scopeDate}/${parts.region}/${parts.service}/aws4_request`,
+              signingKey: verified.signingKey,
+            };
+          }
         }
       } catch (e) {
         if (e instanceof AuthFailure) throw authError(e, presigned || s3req.query.has("X-Amz-Credential"), opts.region, accessKeyId);
