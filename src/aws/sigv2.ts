@@ -124,12 +124,12 @@ export function checkTimeV2(req: SignedRequest, parts: SigV2Parts, now: number):
  * headers), then the canonical resource: `/bucket/key` as sent, whatever the addressing style,
  * with the signed sub-resources sorted and decoded.
  */
-export function stringToSignV2(req: SignedRequest, parts: SigV2Parts, resourcePath: string): string {
+export function stringToSignV2(req: SignedRequest, parts: SigV2Parts, resourcePath: string, amzDateAsDate = false): string {
   const query = queryOf(req.url);
   const header = (name: string) => req.headers.get(name)?.[0];
   const amz = new Map<string, string[]>();
   for (const [name, values] of req.headers) {
-    if (name.startsWith("x-amz-")) amz.set(name, values.map((v) => v.trim()));
+    if (name.startsWith("x-amz-") && !(amzDateAsDate && name === "x-amz-date")) amz.set(name, values.map((v) => v.trim()));
   }
   if (parts.presigned) {
     for (const [name, value] of query) {
@@ -138,7 +138,7 @@ export function stringToSignV2(req: SignedRequest, parts: SigV2Parts, resourcePa
     }
   }
   const amzLines = [...amz.keys()].sort().map((name) => `${name}:${amz.get(name)!.join(",")}\n`);
-  const date = parts.presigned ? parts.expires! : header("x-amz-date") !== undefined ? "" : (header("date") ?? "");
+  const date = parts.presigned ? parts.expires! : amzDateAsDate ? header("x-amz-date")! : header("x-amz-date") !== undefined ? "" : (header("date") ?? "");
   const contentMd5 = header("content-md5") ?? (parts.presigned ? query.get("Content-MD5") ?? query.get("content-md5") : undefined) ?? "";
   const contentType = header("content-type") ?? (parts.presigned ? query.get("Content-Type") ?? query.get("content-type") : undefined) ?? "";
   const subs: Array<[string, string | undefined]> = [];
@@ -162,11 +162,20 @@ function safeDecode(s: string): string {
   }
 }
 
-/** Checks the signature over the string-to-sign, in constant time. */
+/**
+ * Checks the signature over the string-to-sign, in constant time. With x-amz-date, S3's guide
+ * gives two forms: its rule (an empty Date line, x-amz-date among the x-amz-* headers, which the
+ * Java SDK and MinIO follow) and its worked Delete example (x-amz-date's value on the Date line);
+ * either is accepted.
+ */
 export function verifySigV2(req: SignedRequest, parts: SigV2Parts, secret: string, resourcePath: string): void {
-  const expected = crypto.createHmac("sha1", secret).update(stringToSignV2(req, parts, resourcePath), "utf8").digest();
   const given = Buffer.from(parts.signature, "base64");
-  if (given.length !== expected.length || !crypto.timingSafeEqual(given, expected)) {
+  const matches = (amzDateAsDate: boolean) => {
+    const expected = crypto.createHmac("sha1", secret).update(stringToSignV2(req, parts, resourcePath, amzDateAsDate), "utf8").digest();
+    return given.length === expected.length && crypto.timingSafeEqual(given, expected);
+  };
+  const amzDate = !parts.presigned && req.headers.has("x-amz-date");
+  if (!matches(false) && !(amzDate && matches(true))) {
     throw new AuthFailure(
       "badSignature",
       "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.",
