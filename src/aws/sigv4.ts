@@ -200,16 +200,20 @@ export function checkTime(parts: SignatureParts, now: number): void {
     }
     return;
   }
+  // what S3 adds to RequestTimeTooSkewed, so a client with a wrong clock sees by how much
+  const skew = { RequestTime: parts.amzDate, ServerTime: isoSeconds(now), MaxAllowedSkewMilliseconds: String(SKEW_MS) };
   if (parts.time < now - SKEW_MS) {
     throw new AuthFailure(
       "expired",
       `Signature expired: ${parts.amzDate} is now earlier than ${toAmzDate(now - SKEW_MS)} (${toAmzDate(now)} - 15 min.)`,
+      skew,
     );
   }
   if (parts.time > now + SKEW_MS) {
     throw new AuthFailure(
       "expired",
       `Signature not yet current: ${parts.amzDate} is still later than ${toAmzDate(now + SKEW_MS)} (${toAmzDate(now)} + 15 min.)`,
+      skew,
     );
   }
 }

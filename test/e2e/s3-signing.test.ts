@@ -16,6 +16,7 @@ import { aws, awsEnv, python, type Creds } from "../helpers/clients.js";
 import { managed, userWith } from "../helpers/iam.js";
 import { s3Client, sdkFailure } from "../helpers/s3.js";
 import { signedChunkedPut } from "../helpers/s3-chunk-signer.js";
+import { rawRequest } from "../helpers/signed.js";
 import { ADMIN, startServer, tmpDir, type ServerHandle } from "../helpers/server.js";
 
 let server: ServerHandle;
@@ -122,6 +123,18 @@ print(json.dumps([c.generate_presigned_url("get_object", Params={"Bucket": "sign
     expect([r.status, code(r.body), field(r.body, "Message"), field(r.body, "X-Amz-Expires")]).toEqual([403, "AccessDenied", "Request has expired", "60"]);
     expect(field(r.body, "Expires")).toBe(new Date(Math.floor(signedAt.getTime() / 1000) * 1000 + 60_000).toISOString().replace(".000Z", "Z"));
     expect(Date.parse(field(r.body, "ServerTime")!)).toBeGreaterThan(Date.parse(field(r.body, "Expires")!));
+  });
+
+  it("a header signature 20 minutes old is RequestTimeTooSkewed with S3's RequestTime, ServerTime and MaxAllowedSkewMilliseconds", async () => {
+    const u = new URL(server.url);
+    const signer = new SignatureV4({ service: "s3", region: "us-east-1", credentials: ADMIN, sha256: Hash.bind(null, "sha256"), uriEscapePath: false });
+    const req = new HttpRequest({
+      method: "GET", protocol: "http:", hostname: u.hostname, port: Number(u.port), path: "/signing/dir/a%20b%2Bc.txt",
+      headers: { host: u.host, "x-amz-content-sha256": crypto.createHash("sha256").update("").digest("hex") },
+    });
+    const signed = await signer.sign(req, { signingDate: new Date(Date.now() - 20 * 60_000) });
+    const r = await rawRequest(server.url, { method: "GET", path: signed.path, headers: signed.headers as Record<string, string> });
+    expect([r.status, code(r.body), field(r.body, "MaxAllowedSkewMilliseconds"), field(r.body, "RequestTime")]).toEqual([403, "RequestTimeTooSkewed", "900000", signed.headers["x-amz-date"]]);
   });
 
   it("X-Amz-Expires over a week (which the CLI v2 does not refuse) is AuthorizationQueryParametersError", async () => {
@@ -232,6 +245,8 @@ print(json.dumps([
     ) as Array<[number, string]>;
     expect(out[0]).toEqual([200, "hello presigned"]);
     expect([out[1]![0], code(out[1]![1])]).toEqual([403, "SignatureDoesNotMatch"]);
+    const malformed = await rawRequest(server.url, { method: "GET", path: "/signing/dir/a%20b%2Bc.txt", headers: { authorization: `AWS ${ADMIN.accessKeyId}`, date: new Date().toUTCString() } });
+    expect([malformed.status, code(malformed.body)]).toEqual([400, "InvalidArgument"]);
     expect([out[2]![0], code(out[2]![1]), field(out[2]![1], "AWSAccessKeyId")]).toEqual([403, "InvalidAccessKeyId", "AKIAUNKNOWNKEY000000"]);
     expect([out[3]![0], code(out[3]![1])]).toEqual([403, "RequestTimeTooSkewed"]);
     expect([out[4]![0], code(out[4]![1]), field(out[4]![1], "Message")]).toEqual([403, "AccessDenied", "Request has expired"]);

@@ -272,7 +272,11 @@ export async function s3Plugin(app: FastifyInstance, opts: S3Options): Promise<v
           }
         }
       } catch (e) {
-        if (e instanceof AuthFailure) throw authError(e, presigned || s3req.query.has("X-Amz-Credential"), opts.region, accessKeyId);
+        if (e instanceof AuthFailure) {
+          // SigV2's malformed forms: S3 names a bad header InvalidArgument, a URL missing a part AccessDenied
+          if (e.kind === "incomplete" && isSigV2(signed)) throw presigned ? s3Errors.accessDenied(e.message) : s3Errors.invalidArgument(e.message, "Authorization", rawHeaders.get("authorization")?.[0]?.split(":")[0]);
+          throw authError(e, presigned || s3req.query.has("X-Amz-Credential"), opts.region, accessKeyId);
+        }
         throw e;
       }
       opts.onAuthenticated?.(principal);
