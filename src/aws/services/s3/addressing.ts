@@ -9,6 +9,8 @@ export function virtualHostBucket(hostHeader: string | undefined, publicHostname
   // drop the port (an IPv6 literal in brackets is never a bucket's host)
   if (hostHeader.startsWith("[")) return undefined;
   const hostname = hostHeader.replace(/:\d*$/, "").toLowerCase().replace(/\.$/, "");
+  // the public host itself is path style, even when it is a subdomain of another (s3.localhost)
+  if (publicHostnames.some((base) => base.toLowerCase() === hostname)) return undefined;
   for (const base of publicHostnames) {
     const suffix = "." + base.toLowerCase();
     if (hostname.length > suffix.length && hostname.endsWith(suffix)) return hostname.slice(0, -suffix.length);
