@@ -100,6 +100,10 @@ print(json.dumps([c.generate_presigned_url("get_object", Params={"Bucket": "sign
     const get = await getSignedUrl(s3(), new GetObjectCommand({ Bucket: "signing", Key: "dir/a b+c.txt" }), { expiresIn: 60 });
     expect(get).toContain("X-Amz-Content-Sha256=UNSIGNED-PAYLOAD");
     expect(await curl([get])).toEqual({ status: 200, body: "hello presigned" });
+    // its x-amz-checksum-mode=ENABLED stands for the header: the stored CRC32 comes back
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(zlib.crc32("hello presigned") >>> 0);
+    expect((await curl(["-D", "-", get])).body.toLowerCase()).toContain(`x-amz-checksum-crc32: ${crc.toString("base64").toLowerCase()}`);
     // the SDK's default puts x-amz-checksum-crc32=AAAAAA== (an empty body's) in the URL
     const baked = await getSignedUrl(s3(), new PutObjectCommand({ Bucket: "signing", Key: "sdk-put.txt" }), { expiresIn: 60 });
     expect(baked).toContain("x-amz-checksum-crc32=AAAAAA%3D%3D");

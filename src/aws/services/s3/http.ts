@@ -98,12 +98,10 @@ export interface DeclaredChecksum {
 /** The flexible checksum the request carries (x-amz-checksum-ALG, or x-amz-trailer naming one); at most one. */
 export function declaredChecksum(req: S3Request): DeclaredChecksum | undefined {
   const found: DeclaredChecksum[] = [];
-  // a presigned URL's signed query stands for headers: the SDK v3 bakes the CRC32 of an empty body
-  // into presigned PUTs, and S3 holds the upload to it (BadDigest for any other body)
-  const presigned = req.query.has("X-Amz-Signature");
-  const header = (name: string) => req.header(name) ?? (presigned ? req.query.get(name) : undefined);
+  // (a presigned URL's query checksum comes through req.header: the SDK v3 bakes the CRC32 of an
+  // empty body into presigned PUTs, and S3 holds the upload to it, BadDigest for any other body)
   for (const alg of CHECKSUM_ALGORITHMS) {
-    const value = header(`x-amz-checksum-${alg.toLowerCase()}`);
+    const value = req.header(`x-amz-checksum-${alg.toLowerCase()}`);
     if (value !== undefined) {
       if (!validChecksumValue(alg, value)) throw s3Errors.invalidRequest(`Value for x-amz-checksum-${alg.toLowerCase()} header is invalid.`);
       found.push({ algorithm: alg, value, inTrailer: false });
@@ -117,7 +115,7 @@ export function declaredChecksum(req: S3Request): DeclaredChecksum | undefined {
     found.push({ algorithm: alg, inTrailer: true });
   }
   if (found.length > 1) throw s3Errors.invalidRequest("Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.");
-  const sdkAlg = header("x-amz-sdk-checksum-algorithm");
+  const sdkAlg = req.header("x-amz-sdk-checksum-algorithm");
   if (sdkAlg !== undefined && found[0] && sdkAlg.toUpperCase() !== found[0].algorithm) {
     throw s3Errors.invalidRequest(`Value for x-amz-sdk-checksum-algorithm header is invalid.`);
   }

@@ -232,8 +232,11 @@ export async function s3Plugin(app: FastifyInstance, opts: S3Options): Promise<v
       bucket: "",
       key: undefined,
       query: new Map(),
-      header: (name) => rawHeaders.get(name)?.[0],
+      // a presigned URL's x-amz-* query parameters are signed and stand for headers, as in S3 (the
+      // SDK v3 puts x-amz-checksum-crc32 and x-amz-checksum-mode there)
+      header: (name) => rawHeaders.get(name)?.[0] ?? (name.startsWith("x-amz-") && presignedQuery() ? s3req.query.get(name) : undefined),
     };
+    const presignedQuery = () => !rawHeaders.has("authorization") && (s3req.query.has("X-Amz-Signature") || s3req.query.has("Signature"));
     try {
       if (!(raw as unknown as Record<symbol, boolean>)[S3_MARK]) throw s3Errors.accessDenied();
       const hostBucket = virtualHostBucket(raw.headers.host, hostnames);
