@@ -266,6 +266,7 @@ async function assemble(
       partition: iam.partition,
       accountId: cfg.accountId,
       log,
+      publicUrl: cfg.publicUrl,
       onAuthenticated: (principal) => {
         if (principal.accessKeyId && !principal.temporary) keyUsage.note(principal.accessKeyId, "s3", cfg.region);
       },

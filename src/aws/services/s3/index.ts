@@ -6,9 +6,11 @@ import type { AccessControl } from "../../../domain/iam/access.js";
 import type { S3Store } from "../../../domain/s3/buckets.js";
 import type { Denial } from "../../../errors.js";
 import { clip, type Logger } from "../../../log.js";
-import { authenticate, type CredentialLookup } from "../../auth.js";
+import { authenticateSigned, authenticateV2, type CredentialLookup } from "../../auth.js";
 import { tableAuthorizer } from "../../authz.js";
+import { isSigV2, parseSigV2 } from "../../sigv2.js";
 import { AuthFailure, headerMap, parseSignature, s3PayloadHash } from "../../sigv4.js";
+import { publicHostnames, virtualHostBucket } from "./addressing.js";
 import { s3AuthzTable } from "./authz.js";
 import * as buckets from "./buckets.js";
 import type { S3Call, S3Context } from "./context.js";
@@ -59,6 +61,8 @@ export interface S3Options {
   partition: string;
   accountId: string;
   log: Logger;
+  /** `--public-url`: its host's subdomains are buckets (virtual-hosted addressing) */
+  publicUrl?: string;
   onAuthenticated?: (principal: Principal) => void;
 }
 
@@ -152,7 +156,7 @@ function writeS3CallLine(log: Logger, sourceIp: string, req: S3Request, res: Ser
 function authError(f: AuthFailure, presigned: boolean, region: string, accessKeyId?: string): S3Error {
   switch (f.kind) {
     case "missing":
-      return s3Errors.accessDenied();
+      return s3Errors.accessDenied(f.message === "Missing Authentication Token" ? undefined : f.message);
     case "incomplete":
       if (f.message.startsWith("Missing required header")) return s3Errors.invalidRequest(f.message);
       return presigned
@@ -165,7 +169,9 @@ function authError(f: AuthFailure, presigned: boolean, region: string, accessKey
     case "expiredToken":
       return new S3Error("ExpiredToken", "The provided token has expired.", 400);
     case "expired":
-      return presigned ? s3Errors.accessDenied("Request has expired") : new S3Error("RequestTimeTooSkewed", "The difference between the request time and the current time is too large.", 403);
+      return presigned
+        ? new S3Error("AccessDenied", f.message, 403, f.details)
+        : new S3Error("RequestTimeTooSkewed", "The difference between the request time and the current time is too large.", 403, f.details);
     case "wrongRegion":
       return new S3Error("AuthorizationHeaderMalformed", `The authorization header is malformed; the region is wrong; expecting '${region}'`, 400, { Region: region });
     case "wrongService":
@@ -188,6 +194,7 @@ export async function s3Plugin(app: FastifyInstance, opts: S3Options): Promise<v
   app.removeAllContentTypeParsers();
   app.addContentTypeParser("*", (_req, _payload, done) => done(null, undefined));
   const table = s3AuthzTable(opts.partition);
+  const hostnames = publicHostnames(opts.publicUrl);
   const authorizer = tableAuthorizer(opts.access);
   const service = { authz: table, accessDenied: (message: string) => s3Errors.accessDenied(message) };
   const ctx: S3Context = {
@@ -225,30 +232,54 @@ export async function s3Plugin(app: FastifyInstance, opts: S3Options): Promise<v
       bucket: "",
       key: undefined,
       query: new Map(),
-      header: (name) => rawHeaders.get(name)?.[0],
+      // a presigned URL's x-amz-* query parameters are signed and stand for headers, as in S3 (the
+      // SDK v3 puts x-amz-checksum-crc32 and x-amz-checksum-mode there)
+      header: (name) => rawHeaders.get(name)?.[0] ?? (name.startsWith("x-amz-") && presignedQuery() ? s3req.query.get(name) : undefined),
     };
+    const presignedQuery = () => !rawHeaders.has("authorization") && (s3req.query.has("X-Amz-Signature") || s3req.query.has("Signature"));
     try {
       if (!(raw as unknown as Record<symbol, boolean>)[S3_MARK]) throw s3Errors.accessDenied();
-      Object.assign(s3req, parseTarget(url));
-      if (typeof raw.headers.authorization === "string" && raw.headers.authorization.startsWith("AWS ")) {
-        throw s3Errors.notImplemented("Signature Version 2 (sign with SigV4: in ~/.aws/config, s3 = signature_version = s3v4)");
-      }
-      if (!raw.headers.authorization && !s3req.query.has("X-Amz-Credential")) {
-        throw s3Errors.notImplemented("Signature Version 2 presigned URLs (presign with SigV4: s3 = signature_version = s3v4)");
-      }
+      const hostBucket = virtualHostBucket(raw.headers.host, hostnames);
+      Object.assign(s3req, parseTarget(url, hostBucket));
       const signed = { method: s3req.method, url, headers: rawHeaders, body: Buffer.alloc(0), s3: true };
       let principal: Principal;
       let payloadHash: string;
       let presigned = false;
       let accessKeyId: string | undefined;
       try {
-        const parts = parseSignature(signed);
-        presigned = parts.presigned;
-        accessKeyId = parts.accessKeyId;
-        payloadHash = s3PayloadHash(signed, parts);
-        principal = await authenticate(signed, { signingName: "s3" }, opts.region, opts.lookup);
+        if (isSigV2(signed)) {
+          // SigV2 signs no payload hash: the body is checked against Content-MD5 and checksums only
+          presigned = !rawHeaders.has("authorization");
+          accessKeyId = parseSigV2(signed).accessKeyId;
+          payloadHash = "UNSIGNED-PAYLOAD";
+          // SigV2's resource is /bucket/key whatever the addressing style, and /bucket/ for a bucket
+          const path = url.split("?")[0]!;
+          let resource = hostBucket === undefined ? path : `/${hostBucket}${path}`;
+          if (s3req.bucket !== "" && s3req.key === undefined && !resource.endsWith("/")) resource += "/";
+          principal = await authenticateV2(signed, resource, opts.lookup);
+        } else {
+          const parts = parseSignature(signed);
+          presigned = parts.presigned;
+          accessKeyId = parts.accessKeyId;
+          payloadHash = s3PayloadHash(signed, parts);
+          const verified = await authenticateSigned(signed, { signingName: "s3" }, opts.region, opts.lookup);
+          principal = verified.principal;
+          if (!parts.presigned && payloadHash.startsWith("STREAMING-AWS4-HMAC-SHA256-")) {
+            // a signed aws-chunked body: its chunks continue the chain from this signature
+            s3req.chunkChain = {
+              seed: parts.signature,
+              amzDate: parts.amzDate,
+              scope: `${parts.scopeDate}/${parts.region}/${parts.service}/aws4_request`,
+              signingKey: verified.signingKey,
+            };
+          }
+        }
       } catch (e) {
-        if (e instanceof AuthFailure) throw authError(e, presigned || s3req.query.has("X-Amz-Credential"), opts.region, accessKeyId);
+        if (e instanceof AuthFailure) {
+          // SigV2's malformed forms: S3 names a bad header InvalidArgument, a URL missing a part AccessDenied
+          if (e.kind === "incomplete" && isSigV2(signed)) throw presigned ? s3Errors.accessDenied(e.message) : s3Errors.invalidArgument(e.message, "Authorization", rawHeaders.get("authorization")?.[0]?.split(":")[0]);
+          throw authError(e, presigned || s3req.query.has("X-Amz-Credential"), opts.region, accessKeyId);
+        }
         throw e;
       }
       opts.onAuthenticated?.(principal);
