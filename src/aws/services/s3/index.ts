@@ -4,12 +4,14 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Caller, Principal } from "../../../domain/context.js";
 import type { AccessControl } from "../../../domain/iam/access.js";
 import type { S3Store } from "../../../domain/s3/buckets.js";
+import type { S3Notifier } from "../../../domain/s3/notifications.js";
 import type { Denial } from "../../../errors.js";
 import { clip, type Logger } from "../../../log.js";
 import { authenticate, type CredentialLookup } from "../../auth.js";
 import { tableAuthorizer } from "../../authz.js";
 import { AuthFailure, headerMap, parseSignature, s3PayloadHash } from "../../sigv4.js";
 import { s3AuthzTable } from "./authz.js";
+import * as configs from "./bucket-configs.js";
 import * as buckets from "./buckets.js";
 import type { S3Call, S3Context } from "./context.js";
 import { S3Error, s3Errors } from "./errors.js";
@@ -59,6 +61,7 @@ export interface S3Options {
   partition: string;
   accountId: string;
   log: Logger;
+  notifications?: S3Notifier;
   onAuthenticated?: (principal: Principal) => void;
 }
 
@@ -73,11 +76,15 @@ function route(req: S3Request): Handler | S3Error {
     return s3Errors.methodNotAllowed(m, "SERVICE");
   }
   if (q.has("uploads") || q.has("uploadId")) return s3Errors.notImplemented("multipart upload (CreateMultipartUpload, UploadPart, CompleteMultipartUpload and the rest)");
-  const unbuilt = ["tagging", "lifecycle", "notification", "policy", "acl", "cors", "website", "logging", "replication", "encryption", "object-lock", "retention", "legal-hold", "ownershipControls", "publicAccessBlock", "accelerate", "requestPayment", "analytics", "metrics", "inventory", "intelligent-tiering", "restore", "select", "torrent", "attributes", "policyStatus", "renameObject", "metadataTable", "abac"];
+  const unbuilt = ["tagging", "policy", "acl", "cors", "website", "logging", "replication", "encryption", "object-lock", "retention", "legal-hold", "ownershipControls", "publicAccessBlock", "accelerate", "requestPayment", "analytics", "metrics", "inventory", "intelligent-tiering", "restore", "select", "torrent", "attributes", "policyStatus", "renameObject", "metadataTable", "abac"];
   const sub = unbuilt.find((s) => q.has(s));
   if (sub) return s3Errors.notImplemented(`the ?${sub} subresource`);
   if (req.key === undefined) {
     if (q.has("versioning")) return m === "GET" ? buckets.getBucketVersioning : m === "PUT" ? buckets.putBucketVersioning : s3Errors.methodNotAllowed(m, "BUCKET");
+    if (q.has("notification")) return m === "GET" ? configs.getBucketNotificationConfiguration : m === "PUT" ? configs.putBucketNotificationConfiguration : s3Errors.methodNotAllowed(m, "BUCKET");
+    if (q.has("lifecycle")) {
+      return m === "GET" ? configs.getBucketLifecycleConfiguration : m === "PUT" ? configs.putBucketLifecycleConfiguration : m === "DELETE" ? configs.deleteBucketLifecycle : s3Errors.methodNotAllowed(m, "BUCKET");
+    }
     if (q.has("location")) return m === "GET" ? buckets.getBucketLocation : s3Errors.methodNotAllowed(m, "BUCKET");
     if (q.has("delete")) return m === "POST" ? objects.deleteObjects : s3Errors.methodNotAllowed(m, "BUCKET");
     if (q.has("versions")) return m === "GET" ? lists.listObjectVersions : s3Errors.methodNotAllowed(m, "BUCKET");
@@ -195,6 +202,7 @@ export async function s3Plugin(app: FastifyInstance, opts: S3Options): Promise<v
     region: opts.region,
     ownerId: crypto.createHash("sha256").update(`headwater-account:${opts.accountId}`).digest("hex"),
     ownerName: opts.accountId,
+    notifications: opts.notifications,
     authorize: (caller, operation, input) => authorizer(caller, service, operation, input),
     decide: async (caller, operation, input) => {
       try {
