@@ -1,10 +1,12 @@
 import fs from "node:fs";
 import path from "node:path";
+import { CreateBucketCommand, ListObjectVersionsCommand, PutBucketNotificationConfigurationCommand, PutBucketVersioningCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { aws, awsEnv, cliErrorCode, python } from "../helpers/clients.js";
 import { sleep, sns } from "../helpers/events.js";
 import { managed, userWith } from "../helpers/iam.js";
-import { signedS3 } from "../helpers/s3.js";
+import { startPostgres } from "../helpers/postgres.js";
+import { s3Client, signedS3 } from "../helpers/s3.js";
 import { startServer, tmpDir, type ServerHandle } from "../helpers/server.js";
 import { Subscriber } from "../helpers/subscriber.js";
 import { notificationsIn, topicWithSubscriber } from "../helpers/topics.js";
@@ -231,5 +233,70 @@ describe("the lifecycle sweep", () => {
     // the sweep goes through buckets in name order, and old.txt was due before large.txt: had the
     // rule been enabled, the pass that expired large.txt would have expired old.txt first
     expect((await versions("a-disabled", "")).Versions.map((v) => v.Key)).toEqual(["old.txt"]);
+  });
+});
+
+describe("several processes on one PostgreSQL", () => {
+  it("sweep in turns and in batches: each of 250 keys' noncurrent version is removed once, and announced once", async () => {
+    const pg = await startPostgres();
+    pg.createDatabase("lifecycle");
+    const args = [...LIFECYCLE, "--database-url", pg.url("lifecycle")];
+    const a = await startServer({ args });
+    const b = await startServer({ dataDir: a.dataDir, args });
+    const s = await Subscriber.start();
+    try {
+      const sdk = s3Client(a.url);
+      const { topicArn } = await topicWithSubscriber(a, "pg-lifecycle", s);
+      const policy = JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: "s3.amazonaws.com" }, Action: "sns:Publish", Resource: topicArn }] });
+      expect((await sns(a.url, ["set-topic-attributes", "--topic-arn", topicArn, "--attribute-name", "Policy", "--attribute-value", policy])).code).toBe(0);
+      await sdk.send(new CreateBucketCommand({ Bucket: "shared" }));
+      await sdk.send(new PutBucketVersioningCommand({ Bucket: "shared", VersioningConfiguration: { Status: "Enabled" } }));
+      await sdk.send(
+        new PutBucketNotificationConfigurationCommand({
+          Bucket: "shared",
+          NotificationConfiguration: { TopicConfigurations: [{ Id: "lc", TopicArn: topicArn, Events: ["s3:LifecycleExpiration:Delete"] }] },
+        }),
+      );
+      const keys = Array.from({ length: 250 }, (_, i) => `k/${String(i).padStart(3, "0")}`);
+      const old = new Map<string, string>();
+      for (let i = 0; i < keys.length; i += 25) {
+        await Promise.all(
+          keys.slice(i, i + 25).map(async (key) => {
+            old.set(key, (await sdk.send(new PutObjectCommand({ Bucket: "shared", Key: key, Body: "old" }))).VersionId!);
+            await sdk.send(new PutObjectCommand({ Bucket: "shared", Key: key, Body: "new" }));
+          }),
+        );
+      }
+      const rule = { Rules: [{ ID: "bound", Status: "Enabled", Filter: {}, NoncurrentVersionExpiration: { NoncurrentDays: 1 } }] };
+      const putR = await aws(b.url, ["s3api", "put-bucket-lifecycle-configuration", "--bucket", "shared", "--lifecycle-configuration", jsonFile(rule)]);
+      expect(putR.code, putR.stderr).toBe(0);
+      const countVersions = async () => {
+        let n = 0;
+        let marker: { KeyMarker?: string; VersionIdMarker?: string } = {};
+        for (;;) {
+          const page = await sdk.send(new ListObjectVersionsCommand({ Bucket: "shared", ...marker }));
+          n += page.Versions?.length ?? 0;
+          if (!page.IsTruncated) return n;
+          marker = { KeyMarker: page.NextKeyMarker, VersionIdMarker: page.NextVersionIdMarker };
+        }
+      };
+      await eventually("250 noncurrent versions expiring", countVersions, (n) => n === 250);
+      const records = () =>
+        notificationsIn(s.received)
+          .map((n) => JSON.parse(n.json.Message).Records?.[0])
+          .filter(Boolean);
+      await s.waitFor(() => records().length >= 250, 60_000);
+      // both processes have swept several times since; nothing was removed or announced twice
+      await sleep(1000);
+      const seen = records().map((r: any) => `${r.s3.object.key} ${r.s3.object.versionId}`);
+      expect(seen).toHaveLength(250);
+      expect(new Set(seen)).toEqual(new Set(keys.map((k) => `${k} ${old.get(k)}`)));
+      expect(pg.query("lifecycle", "select count(*)::int as n from s3_versions where bucket = 'shared' and latest = 1")[0]!.n).toBe(250);
+    } finally {
+      await a.stop();
+      await b.stop();
+      await s.close();
+      pg.stop();
+    }
   });
 });
