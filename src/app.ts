@@ -226,8 +226,8 @@ async function assemble(
   const s3 = new S3Store(store.db, store.engine, new LocalObjectStore(path.join(cfg.dataDir, "objects")), log, s3Notifier);
   // lifecycle rules: one sweep at a time across processes (a session lock on PostgreSQL)
   const stopLifecycle = scheduleLifecycleSweep(
-    () => sweepLifecycle(store.db, s3, refLocks, log, { dayMs: cfg.s3LifecycleDayMs }),
-    cfg.s3LifecycleIntervalSeconds * 1000,
+    () => sweepLifecycle(store.db, s3, refLocks, log, { dayMs: cfg.bucketLifecycleDayMs }),
+    cfg.bucketLifecycleIntervalSeconds * 1000,
     log,
   );
   undo.push(() => void stopLifecycle());

@@ -12,7 +12,7 @@ import { Subscriber } from "../helpers/subscriber.js";
 import { notificationsIn, topicWithSubscriber } from "../helpers/topics.js";
 
 // a lifecycle "day" of one second, swept five times a second
-const LIFECYCLE = ["--s3-lifecycle-day-ms", "1000", "--s3-lifecycle-interval-seconds", "0.2", "--delivery-delay-scale", "0.01"];
+const LIFECYCLE = ["--bucket-lifecycle-day-ms", "1000", "--bucket-lifecycle-interval-seconds", "0.2", "--delivery-delay-scale", "0.01"];
 let server: ServerHandle;
 let hook: Subscriber;
 

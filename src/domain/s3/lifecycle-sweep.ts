@@ -9,7 +9,7 @@ import { dueAt, readLifecycleConfiguration, ruleApplies, type LifecycleRule } fr
 const KEYS_PER_BATCH = 200;
 
 export interface LifecycleSweepOptions {
-  /** a day's length in ms: 86,400,000 except in tests (--s3-lifecycle-day-ms) */
+  /** a day's length in ms: 86,400,000 except in tests (--bucket-lifecycle-day-ms) */
   dayMs: number;
 }
 
