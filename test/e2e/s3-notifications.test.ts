@@ -159,6 +159,18 @@ print(json.dumps(s3.get_bucket_notification_configuration(Bucket="plain")["Topic
     expect(created.s3.object.versionId).toBeUndefined();
     expect(removed.eventName).toBe("ObjectRemoved:Delete");
     expect(Object.keys(removed.s3.object).sort()).toEqual(["key", "sequencer"]);
+
+    // DeleteObjects: one record per key removed
+    await s3Client(server.url).send(new PutObjectCommand({ Bucket: "plain", Key: "b c", Body: "b" }));
+    await s3Client(server.url).send(new PutObjectCommand({ Bucket: "plain", Key: "d", Body: "d" }));
+    const mark = s3Records(hook.received).length;
+    const batch = await aws(server.url, ["s3api", "delete-objects", "--bucket", "plain", "--delete", JSON.stringify({ Objects: [{ Key: "b c" }, { Key: "d" }, { Key: "never" }] })]);
+    expect(batch.code, batch.stderr).toBe(0);
+    const removals = await hook.waitFor((rs) => {
+      const all = s3Records(rs).slice(mark).filter((r) => r.eventName === "ObjectRemoved:Delete");
+      return all.length >= 2 && all;
+    });
+    expect(removals.map((r: any) => r.s3.object.key).sort()).toEqual(["b+c", "d"]);
   });
 
   it("refuses what S3 refuses, and keeps the configuration there was", async () => {

@@ -25,7 +25,8 @@ const parser = new XMLParser({
   ignoreAttributes: true,
   removeNSPrefix: true,
   parseTagValue: false,
-  trimValues: true,
+  // prefixes, suffixes and tag values are kept exactly (a key may start or end with a space)
+  trimValues: false,
   processEntities: true,
   isArray: (name) => LISTS.has(name),
 });
@@ -44,10 +45,10 @@ function parseDocument(body: Buffer, root: string): Node {
   return top && typeof top === "object" ? (top as Node) : {};
 }
 
-/** An element that holds children (an empty one reads as ""). */
+/** An element that holds children (an empty one reads as a string of whitespace). */
 function node(v: unknown): Node | undefined {
   if (v === undefined) return undefined;
-  if (v === "") return {};
+  if (typeof v === "string" && v.trim() === "") return {};
   if (typeof v !== "object" || v === null || Array.isArray(v)) throw s3Errors.malformedXml();
   return v as Node;
 }
@@ -58,8 +59,13 @@ function text(v: unknown): string | undefined {
   return v;
 }
 
+/** A value from a fixed set, a number or an ARN: the whitespace around it is not part of it. */
+function word(v: unknown): string | undefined {
+  return text(v)?.trim();
+}
+
 function integer(v: unknown): number | undefined {
-  const s = text(v);
+  const s = word(v);
   if (s === undefined) return undefined;
   if (!/^-?\d+$/.test(s)) throw s3Errors.malformedXml();
   return Number(s);
@@ -83,14 +89,14 @@ async function requireBucket(ctx: S3Context, name: string) {
 // ---- notifications
 
 function readTopicConfiguration(n: Node): TopicConfiguration {
-  const topic = text(n.Topic);
+  const topic = word(n.Topic);
   if (topic === undefined) throw s3Errors.malformedXml();
-  const events = list(n.Event).map((e) => text(e) ?? "");
+  const events = list(n.Event).map((e) => word(e) ?? "");
   const filter = node(n.Filter);
   const key = filter ? node(filter.S3Key) : undefined;
   const rules: FilterRule[] = list(key?.FilterRule).map((r) => {
     const rule = node(r) ?? {};
-    const name = (text(rule.Name) ?? "").toLowerCase();
+    const name = (word(rule.Name) ?? "").toLowerCase();
     if (name !== "prefix" && name !== "suffix") {
       throw s3Errors.invalidArgument("filter rule name must be either prefix or suffix", "FilterRule", text(rule.Name) ?? "");
     }
@@ -131,7 +137,7 @@ export async function putBucketNotificationConfiguration(ctx: S3Context, call: S
   const unvalidated: Array<[string, string]> = [];
   for (const [element, member, what] of [["QueueConfiguration", "Queue", "queue"], ["CloudFunctionConfiguration", "CloudFunction", "function"]] as const) {
     for (const n of list(root[element])) {
-      const arn = text(node(n)?.[member]);
+      const arn = word(node(n)?.[member]);
       if (arn === undefined) throw s3Errors.malformedXml();
       if (skip) throw s3Errors.notImplemented(`${what} destinations (this server has no SQS or Lambda; notify an SNS topic)`);
       unvalidated.push([arn, `The destination ${what} does not exist`]);
@@ -204,7 +210,7 @@ function readRule(n: Node): LifecycleRule {
   if (n.Transition !== undefined || n.NoncurrentVersionTransition !== undefined) {
     throw s3Errors.notImplemented("lifecycle transitions (this server has one storage class)");
   }
-  const r: LifecycleRule = { ID: text(n.ID) ?? "", Status: (text(n.Status) ?? "") as LifecycleRule["Status"] };
+  const r: LifecycleRule = { ID: text(n.ID) ?? "", Status: (word(n.Status) ?? "") as LifecycleRule["Status"] };
   const filter = node(n.Filter);
   if (filter) r.Filter = readFilter(filter);
   if (n.Prefix !== undefined) r.Prefix = text(n.Prefix);
@@ -213,12 +219,12 @@ function readRule(n: Node): LifecycleRule {
     r.Expiration = {};
     if (e.Days !== undefined) r.Expiration.Days = integer(e.Days);
     if (e.Date !== undefined) {
-      const t = Date.parse(text(e.Date)!);
+      const t = Date.parse(word(e.Date)!);
       if (Number.isNaN(t)) throw s3Errors.malformedXml();
       r.Expiration.Date = new Date(t).toISOString();
     }
     if (e.ExpiredObjectDeleteMarker !== undefined) {
-      const v = text(e.ExpiredObjectDeleteMarker)!.toLowerCase();
+      const v = word(e.ExpiredObjectDeleteMarker)!.toLowerCase();
       if (v !== "true" && v !== "false") throw s3Errors.malformedXml();
       r.Expiration.ExpiredObjectDeleteMarker = v === "true";
     }

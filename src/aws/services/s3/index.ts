@@ -77,7 +77,8 @@ function route(req: S3Request): Handler | S3Error {
   }
   if (q.has("uploads") || q.has("uploadId")) return s3Errors.notImplemented("multipart upload (CreateMultipartUpload, UploadPart, CompleteMultipartUpload and the rest)");
   const unbuilt = ["tagging", "policy", "acl", "cors", "website", "logging", "replication", "encryption", "object-lock", "retention", "legal-hold", "ownershipControls", "publicAccessBlock", "accelerate", "requestPayment", "analytics", "metrics", "inventory", "intelligent-tiering", "restore", "select", "torrent", "attributes", "policyStatus", "renameObject", "metadataTable", "abac"];
-  const sub = unbuilt.find((s) => q.has(s));
+  // bucket configurations have no object-level form
+  const sub = unbuilt.find((s) => q.has(s)) ?? (req.key !== undefined ? ["lifecycle", "notification"].find((s) => q.has(s)) : undefined);
   if (sub) return s3Errors.notImplemented(`the ?${sub} subresource`);
   if (req.key === undefined) {
     if (q.has("versioning")) return m === "GET" ? buckets.getBucketVersioning : m === "PUT" ? buckets.putBucketVersioning : s3Errors.methodNotAllowed(m, "BUCKET");
