@@ -278,6 +278,7 @@ async function assemble(
       accountId: cfg.accountId,
       log,
       notifications: s3Notifier,
+      lifecycleDayMs: cfg.bucketLifecycleDayMs,
       onAuthenticated: (principal) => {
         if (principal.accessKeyId && !principal.temporary) keyUsage.note(principal.accessKeyId, "s3", cfg.region);
       },

@@ -1,6 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
-import { CreateBucketCommand, ListObjectVersionsCommand, PutBucketNotificationConfigurationCommand, PutBucketVersioningCommand, PutObjectCommand } from "@aws-sdk/client-s3";
+import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, ListObjectVersionsCommand, PutBucketNotificationConfigurationCommand, PutBucketVersioningCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { aws, awsEnv, cliErrorCode, python } from "../helpers/clients.js";
 import { sleep, sns } from "../helpers/events.js";
@@ -156,6 +156,35 @@ print(json.dumps([got["Rules"], got.get("TransitionDefaultMinimumObjectSize")]))
     const del = await s3api(["delete-bucket-lifecycle", "--bucket", "guarded"], { creds: reader });
     expect(cliErrorCode(del)).toBe("AccessDenied");
     expect((await s3api(["get-bucket-lifecycle-configuration", "--bucket", "guarded"])).json.Rules).toEqual(cfg.Rules);
+  });
+});
+
+describe("x-amz-expiration", () => {
+  it("PUT, GET and HEAD of a current version say when the earliest Expiration rule covering it is due, and by which rule", async () => {
+    await bucket("announced", true);
+    const rules = [
+      { ID: "far", Status: "Enabled", Filter: { Prefix: "logs/" }, Expiration: { Date: "2099-01-01T00:00:00Z" } },
+      // 100,000 one-second days: about 28 hours from now, before 2099
+      { ID: "near rule", Status: "Enabled", Filter: { Prefix: "logs/" }, Expiration: { Days: 100000 } },
+      { ID: "off", Status: "Disabled", Filter: { Prefix: "logs/" }, Expiration: { Days: 1 } },
+    ];
+    expect((await putLifecycle("announced", { Rules: rules })).code).toBe(0);
+    const sdk = s3Client(server.url);
+    const before = Date.now();
+    const putR = await sdk.send(new PutObjectCommand({ Bucket: "announced", Key: "logs/a.log", Body: "a" }));
+    const m = /^expiry-date="([^"]+)", rule-id="([^"]+)"$/.exec(putR.Expiration ?? "");
+    expect(m, putR.Expiration).not.toBeNull();
+    expect(decodeURIComponent(m![2]!)).toBe("near rule");
+    const at = Date.parse(m![1]!);
+    expect(at).toBeGreaterThan(before + 100000 * 1000 - 1000);
+    expect(at).toBeLessThanOrEqual(Date.now() + 100001 * 1000);
+    expect(at % 1000).toBe(0);
+    expect((await sdk.send(new HeadObjectCommand({ Bucket: "announced", Key: "logs/a.log" }))).Expiration).toBe(putR.Expiration);
+    expect((await sdk.send(new GetObjectCommand({ Bucket: "announced", Key: "logs/a.log" }))).Expiration).toBe(putR.Expiration);
+    // outside every rule: no header
+    const other = await sdk.send(new PutObjectCommand({ Bucket: "announced", Key: "data/b", Body: "b" }));
+    expect(other.Expiration).toBeUndefined();
+    expect((await sdk.send(new HeadObjectCommand({ Bucket: "announced", Key: "data/b" }))).Expiration).toBeUndefined();
   });
 });
 

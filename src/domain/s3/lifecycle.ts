@@ -146,3 +146,25 @@ export function ruleApplies(r: LifecycleRule, v: FilterSubject): boolean {
 export function dueAt(since: number, days: number, dayMs: number): number {
   return Math.ceil((since + days * dayMs) / dayMs) * dayMs;
 }
+
+/**
+ * When the object's current version expires by the bucket's rules, and by which rule (the
+ * earliest of the enabled Expiration rules with Days or Date that cover it), for S3's
+ * `x-amz-expiration` header on PUT, GET and HEAD.
+ */
+export function expirationOf(stored: string | null, v: FilterSubject & { createdAt: number }, dayMs: number): { at: number; ruleId: string } | undefined {
+  const cfg = readLifecycleConfiguration(stored);
+  let best: { at: number; ruleId: string } | undefined;
+  for (const r of cfg?.Rules ?? []) {
+    const e = r.Expiration;
+    if (r.Status !== "Enabled" || !e || (e.Days === undefined && e.Date === undefined) || !ruleApplies(r, v)) continue;
+    const at = e.Days !== undefined ? dueAt(v.createdAt, e.Days, dayMs) : Date.parse(e.Date!);
+    if (!best || at < best.at) best = { at, ruleId: r.ID };
+  }
+  return best;
+}
+
+/** The `x-amz-expiration` header's value: `expiry-date="Fri, 23 Dec 2012 00:00:00 GMT", rule-id="…"`. */
+export function expirationHeader(e: { at: number; ruleId: string } | undefined): string | undefined {
+  return e ? `expiry-date="${new Date(e.at).toUTCString()}", rule-id="${encodeURIComponent(e.ruleId)}"` : undefined;
+}

@@ -13,6 +13,8 @@ export interface S3Context {
   ownerName: string;
   /** bucket notifications (absent: Put/GetBucketNotificationConfiguration answer NotImplemented) */
   notifications?: S3Notifier;
+  /** a lifecycle day's length (shortened in tests), for x-amz-expiration */
+  lifecycleDayMs: number;
   /** throws AccessDenied unless the caller may run the operation (a row of the S3 table) */
   authorize(caller: Caller, operation: string, input: S3AuthzInput): Promise<void>;
   /** Allow or the denial message, without throwing (DeleteObjects decides per key) */

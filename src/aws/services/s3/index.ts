@@ -62,6 +62,8 @@ export interface S3Options {
   accountId: string;
   log: Logger;
   notifications?: S3Notifier;
+  /** a lifecycle day's length, as the sweep counts it (default 86,400,000) */
+  lifecycleDayMs?: number;
   onAuthenticated?: (principal: Principal) => void;
 }
 
@@ -204,6 +206,7 @@ export async function s3Plugin(app: FastifyInstance, opts: S3Options): Promise<v
     ownerId: crypto.createHash("sha256").update(`headwater-account:${opts.accountId}`).digest("hex"),
     ownerName: opts.accountId,
     notifications: opts.notifications,
+    lifecycleDayMs: opts.lifecycleDayMs ?? 86_400_000,
     authorize: (caller, operation, input) => authorizer(caller, service, operation, input),
     decide: async (caller, operation, input) => {
       try {

@@ -1,5 +1,6 @@
 import { pipeline } from "node:stream/promises";
 import { S3StoreError, isValidVersionId, type ObjectVersion } from "../../../domain/s3/buckets.js";
+import { expirationHeader, expirationOf } from "../../../domain/s3/lifecycle.js";
 import { storeError } from "./buckets.js";
 import { originOf, type S3Call, type S3Context } from "./context.js";
 import { S3Error, s3Errors } from "./errors.js";
@@ -114,6 +115,7 @@ export async function putObject(ctx: S3Context, call: S3Call): Promise<void> {
   const headers: Record<string, string | undefined> = {
     etag: quoted(etag),
     "x-amz-version-id": versionHeader(result.versioning, result.versionId),
+    "x-amz-expiration": expirationHeader(expirationOf(bucket.lifecycle, { key, size: written.size, tags: null, createdAt: result.createdAt }, ctx.lifecycleDayMs)),
     "x-amz-server-side-encryption": "AES256",
   };
   if (checksum) {
@@ -207,6 +209,8 @@ export async function getObject(ctx: S3Context, call: S3Call): Promise<void> {
     etag: quoted(v.etag),
     "last-modified": httpTime(v.created_at),
     "x-amz-version-id": vHeader,
+    // when the bucket's lifecycle rules will expire it (the current version only)
+    "x-amz-expiration": v.latest ? expirationHeader(expirationOf(bucket.lifecycle, { ...v, createdAt: v.created_at }, ctx.lifecycleDayMs)) : undefined,
   };
   const state = preconditions(req, v);
   if (state === "notModified") {
