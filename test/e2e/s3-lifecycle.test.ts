@@ -219,6 +219,8 @@ describe("the lifecycle sweep", () => {
     // a key whose only version is a delete marker
     expect((await s3api(["delete-object", "--bucket", "expiring", "--key", "gone/old.txt"])).code).toBe(0);
     expect((await versions("expiring", "gone/")).DeleteMarkers).toHaveLength(1);
+    // and one under the Days rule's prefix, removed once the marker itself is a day old
+    expect((await s3api(["delete-object", "--bucket", "expiring", "--key", "tmp/lone.txt"])).code).toBe(0);
     const rules = [
       { ID: "tmp", Status: "Enabled", Filter: { Prefix: "tmp/" }, Expiration: { Days: 1 } },
       { ID: "markers", Status: "Enabled", Filter: { Prefix: "gone/" }, Expiration: { ExpiredObjectDeleteMarker: true } },
@@ -229,6 +231,7 @@ describe("the lifecycle sweep", () => {
     expect(tmp.Versions.map((v) => [v.VersionId, v.IsLatest])).toEqual([[v1, false]]);
     expect(tmp.DeleteMarkers[0].IsLatest).toBe(true);
     await eventually("the lone delete marker's removal", () => versions("expiring", "gone/"), (v) => v.DeleteMarkers.length === 0 && v.Versions.length === 0);
+    await eventually("the Days rule removing a lone marker", () => versions("expiring", "tmp/lone"), (v) => v.DeleteMarkers.length === 0);
     // the marker the sweep made is itself left alone: it is not the key's only version
     expect((await versions("expiring", "tmp/")).DeleteMarkers).toHaveLength(1);
     expect((await versions("expiring", "docs/")).Versions).toHaveLength(1);
@@ -237,9 +240,10 @@ describe("the lifecycle sweep", () => {
       const all = notificationsIn(rs)
         .map((n) => JSON.parse(n.json.Message).Records?.[0])
         .filter((r) => r?.s3?.bucket?.name === "expiring");
-      return all.length >= 2 && all;
+      return all.length >= 3 && all;
     });
-    const byName = Object.fromEntries(records.map((r: any) => [r.eventName, r]));
+    const byName = Object.fromEntries(records.filter((r: any) => r.s3.object.key !== "tmp/lone.txt").map((r: any) => [r.eventName, r]));
+    expect(records.find((r: any) => r.s3.object.key === "tmp/lone.txt")?.eventName).toBe("LifecycleExpiration:Delete");
     expect(byName["LifecycleExpiration:DeleteMarkerCreated"]).toMatchObject({
       userIdentity: { principalId: "s3.amazonaws.com" },
       s3: { configurationId: "lc", object: { key: "tmp/scratch.txt", versionId: tmp.DeleteMarkers[0].VersionId } },

@@ -92,9 +92,15 @@ async function sweepKey(store: S3Store, b: Bucket, versions: ObjectVersion[], ru
         await act(undefined, (cur) => cur?.id === current.id);
       }
     }
-    if (e?.ExpiredObjectDeleteMarker && versions.length === 1 && current?.delete_marker && ruleApplies(rule, current) && !removed.has(current.id)) {
-      removed.add(current.id);
-      await act(current.version_id, (cur) => cur?.id === current.id);
+    // a delete marker that is all that is left of its key: ExpiredObjectDeleteMarker removes it at
+    // once, and a Days or Date expiration once the marker itself is due (as S3 does)
+    const lone = versions.length === 1 && current?.delete_marker ? current : undefined;
+    if (e && lone && ruleApplies(rule, lone) && !removed.has(lone.id)) {
+      const due = e.ExpiredObjectDeleteMarker ? 0 : e.Days !== undefined ? dueAt(lone.created_at, e.Days, dayMs) : e.Date !== undefined ? Date.parse(e.Date) : Infinity;
+      if (now >= due) {
+        removed.add(lone.id);
+        await act(lone.version_id, (cur) => cur?.id === lone.id);
+      }
     }
     const n = rule.NoncurrentVersionExpiration;
     if (n?.NoncurrentDays !== undefined) {
