@@ -233,6 +233,8 @@ export class S3Notifier implements ObjectEventSink {
 
   private eventRecord(bucket: Bucket, e: ObjectEvent, configurationId: string, sequencer: string): Record<string, unknown> {
     const byServer = e.origin === undefined;
+    // a change the server made itself (lifecycle) has no request: it gets an ID of its own, as on S3
+    const requestId = e.origin?.requestId ?? crypto.randomBytes(8).toString("hex").toUpperCase();
     const object: Record<string, unknown> = { key: eventKey(e.key) };
     if (e.size !== undefined) object.size = e.size;
     if (e.etag !== undefined) object.eTag = e.etag;
@@ -249,7 +251,7 @@ export class S3Notifier implements ObjectEventSink {
           eventName: e.eventName,
           userIdentity: { principalId: e.origin?.principalId ?? "s3.amazonaws.com" },
           requestParameters: { sourceIPAddress: e.origin?.sourceIp ?? "s3.amazonaws.com" },
-          responseElements: { "x-amz-request-id": e.origin?.requestId ?? "", "x-amz-id-2": e.origin?.requestId ?? "" },
+          responseElements: { "x-amz-request-id": requestId, "x-amz-id-2": requestId },
           s3: {
             s3SchemaVersion: "1.0",
             configurationId,
