@@ -1,6 +1,16 @@
 import fs from "node:fs";
 import path from "node:path";
-import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, ListObjectVersionsCommand, PutBucketNotificationConfigurationCommand, PutBucketVersioningCommand, PutObjectCommand } from "@aws-sdk/client-s3";
+import {
+  CreateBucketCommand,
+  DeleteBucketLifecycleCommand,
+  GetBucketLifecycleConfigurationCommand,
+  PutBucketLifecycleConfigurationCommand,
+  GetObjectCommand,   HeadObjectCommand,
+  ListObjectVersionsCommand,
+  PutBucketNotificationConfigurationCommand,
+  PutBucketVersioningCommand,
+  PutObjectCommand,
+} from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { aws, awsEnv, cliErrorCode, python } from "../helpers/clients.js";
 import { sleep, sns } from "../helpers/events.js";
@@ -110,6 +120,18 @@ print(json.dumps([got["Rules"], got.get("TransitionDefaultMinimumObjectSize")]))
     );
     expect(r.code, r.stderr).toBe(0);
     expect(r.json).toEqual([[{ ID: expect.stringMatching(/^\w{1,255}$/), Prefix: "logs/", Status: "Enabled", Expiration: { Days: 90 } }], "all_storage_classes_128K"]);
+  });
+
+  it("the JavaScript SDK (its CRC32 checksum on Put) puts, gets and deletes a configuration", async () => {
+    await bucket("sdk-rules", true);
+    const sdk = s3Client(server.url);
+    const Rules = [{ ID: "and", Status: "Enabled" as const, Filter: { And: { Prefix: "p/", Tags: [{ Key: "a", Value: "1" }] } }, Expiration: { Days: 30 } }];
+    await sdk.send(new PutBucketLifecycleConfigurationCommand({ Bucket: "sdk-rules", LifecycleConfiguration: { Rules } }));
+    const got = await sdk.send(new GetBucketLifecycleConfigurationCommand({ Bucket: "sdk-rules" }));
+    expect(got.Rules).toEqual(Rules);
+    await sdk.send(new DeleteBucketLifecycleCommand({ Bucket: "sdk-rules" }));
+    const gone = await sdk.send(new GetBucketLifecycleConfigurationCommand({ Bucket: "sdk-rules" })).catch((e) => [e.name, e.$metadata?.httpStatusCode]);
+    expect(gone).toEqual(["NoSuchLifecycleConfiguration", 404]);
   });
 
   it("refuses what S3 refuses, with S3's codes, and keeps the configuration there was", async () => {
