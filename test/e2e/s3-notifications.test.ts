@@ -216,6 +216,20 @@ print(json.dumps(s3.get_bucket_notification_configuration(Bucket="plain")["Topic
     expect(raw).toContain("<ArgumentValue1>Permissions on the destination topic do not allow S3 to publish notifications from this bucket</ArgumentValue1>");
   });
 
+  it("a topic whose policy no longer lets S3 publish gets nothing (SNS would refuse S3), until it does again", async () => {
+    expect((await aws(server.url, ["s3api", "create-bucket", "--bucket", "revoked"])).code).toBe(0);
+    const { topicArn: topic } = await topicWithSubscriber(server, "revocable", hook);
+    await allowS3(server, topic);
+    expect((await putConfig(server, "revoked", { TopicConfigurations: [{ Id: "r", TopicArn: topic, Events: ["s3:ObjectCreated:*"] }] })).code).toBe(0);
+    await allowS3(server, topic, "arn:aws:s3:::some-other-bucket");
+    expect((await aws(server.url, ["s3api", "put-object", "--bucket", "revoked", "--key", "while-refused", "--body", fileWith("a")])).code).toBe(0);
+    await allowS3(server, topic);
+    expect((await aws(server.url, ["s3api", "put-object", "--bucket", "revoked", "--key", "after", "--body", fileWith("b")])).code).toBe(0);
+    await hook.waitFor((rs) => s3Records(rs).some((r) => r.s3.bucket.name === "revoked" && r.s3.object.key === "after"));
+    // one subscription's messages are delivered in the order they were published: the first PUT's would have come first
+    expect(s3Records(hook.received).filter((r) => r.s3.bucket.name === "revoked").map((r) => r.s3.object.key)).toEqual(["after"]);
+  });
+
   it("an empty configuration removes it", async () => {
     expect((await aws(server.url, ["s3api", "create-bucket", "--bucket", "cleared"])).code).toBe(0);
     expect((await putConfig(server, "cleared", { TopicConfigurations: [{ TopicArn: topicArn, Events: ["s3:ObjectCreated:*"] }] })).code).toBe(0);

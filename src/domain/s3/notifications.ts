@@ -166,14 +166,30 @@ export class S3Notifier implements ObjectEventSink {
   async unusable(bucket: string, topicArn: string): Promise<string | undefined> {
     const topic = await findTopic(this.sns.db, topicArn);
     if (!topic) return "The destination topic does not exist";
-    if (!topic.attributes.Policy || !this.policyAllows(topic, bucket)) return "Permissions on the destination topic do not allow S3 to publish notifications from this bucket";
+    if (!this.policyAllows(topic, bucket)) return "Permissions on the destination topic do not allow S3 to publish notifications from this bucket";
     return undefined;
   }
 
+  /** topic policy text and bucket → whether S3 may publish (policies change rarely; events are many) */
+  private readonly allowed = new Map<string, boolean>();
+
   private policyAllows(topic: Topic, bucket: string): boolean {
+    const text = topic.attributes.Policy;
+    if (!text) return false;
+    const key = `${bucket}\u0000${topic.arn}\u0000${text}`;
+    let yes = this.allowed.get(key);
+    if (yes === undefined) {
+      if (this.allowed.size > 1000) this.allowed.clear();
+      yes = this.decide(topic, text, bucket);
+      this.allowed.set(key, yes);
+    }
+    return yes;
+  }
+
+  private decide(topic: Topic, text: string, bucket: string): boolean {
     let policy;
     try {
-      policy = parsePolicy(topic.attributes.Policy!, { kind: "resource" });
+      policy = parsePolicy(text, { kind: "resource" });
     } catch {
       return false;
     }
@@ -208,8 +224,9 @@ export class S3Notifier implements ObjectEventSink {
     let queued = false;
     for (const c of matching) {
       const topic = await findTopic(trx, c.TopicArn);
-      // a topic deleted since the configuration was stored: S3 drops the event too
-      if (!topic) continue;
+      // a topic deleted since the configuration was stored, or whose policy no longer lets S3
+      // publish: SNS refuses S3's publish, and the event is dropped
+      if (!topic || !this.policyAllows(topic, bucket.name)) continue;
       await publishToTopic(trx, topic, { subject: SUBJECT, message: JSON.stringify(this.eventRecord(bucket, event, c.Id, sequencer)) });
       queued = true;
     }
