@@ -291,6 +291,21 @@ describe("the lifecycle sweep", () => {
   });
 });
 
+describe("Expiration by Date", () => {
+  it("a Date already past expires what the rule covers at the next sweep (a delete marker on a versioned bucket)", async () => {
+    await bucket("dated", true);
+    const v = await put("dated", "old/a", "a");
+    await put("dated", "new/b", "b");
+    expect((await putLifecycle("dated", { Rules: [{ ID: "past", Status: "Enabled", Filter: { Prefix: "old/" }, Expiration: { Date: "2020-01-01T00:00:00Z" } }] })).code).toBe(0);
+    const after = await eventually("the dated expiry", () => versions("dated", ""), (x) => x.DeleteMarkers.length === 1);
+    expect(after.DeleteMarkers.map((m) => [m.Key, m.IsLatest])).toEqual([["old/a", true]]);
+    expect(after.Versions.map((x) => [x.Key, x.VersionId === v || x.Key === "new/b", x.IsLatest])).toEqual([
+      ["new/b", true, true],
+      ["old/a", true, false],
+    ]);
+  });
+});
+
 describe("several processes on one PostgreSQL", () => {
   it("sweep in turns and in batches: each of 250 keys' noncurrent version is removed once, and announced once", async () => {
     const pg = await startPostgres();
