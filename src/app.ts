@@ -44,6 +44,8 @@ import { SnsDeps } from "./domain/sns/common.js";
 import { SnsSigner } from "./domain/sns/signer.js";
 import { sweepSubscriptions } from "./domain/sns/subscriptions.js";
 import { S3Store } from "./domain/s3/buckets.js";
+import { scheduleLifecycleSweep, sweepLifecycle } from "./domain/s3/lifecycle-sweep.js";
+import { S3Notifier } from "./domain/s3/notifications.js";
 import { LocalObjectStore } from "./domain/s3/object-store.js";
 import { CatFilePool } from "./git/cat-file.js";
 import { CommitGraphs } from "./git/commit-graph.js";
@@ -219,7 +221,16 @@ async function assemble(
   await ledger.repair((await repos.all()).map((r) => repos.handle(r)));
   // Buckets: bytes under <data-dir>/objects/; interrupted PUTs (no version row names their
   // bytes) are swept before serving, when no PUT of this process can be under way
-  const s3 = new S3Store(store.db, store.engine, new LocalObjectStore(path.join(cfg.dataDir, "objects")), log);
+  // bucket notifications are published inside the transaction of the change they announce
+  const s3Notifier = new S3Notifier(sns, iam.partition);
+  const s3 = new S3Store(store.db, store.engine, new LocalObjectStore(path.join(cfg.dataDir, "objects")), log, s3Notifier);
+  // lifecycle rules: one sweep at a time across processes (a session lock on PostgreSQL)
+  const stopLifecycle = scheduleLifecycleSweep(
+    () => sweepLifecycle(store.db, s3, refLocks, log, { dayMs: cfg.bucketLifecycleDayMs }),
+    cfg.bucketLifecycleIntervalSeconds * 1000,
+    log,
+  );
+  undo.push(() => void stopLifecycle());
   const swept = await s3.sweep(Date.now());
   if (swept) log.info({ files: swept }, "removed the bytes of interrupted object uploads");
 
@@ -267,6 +278,8 @@ async function assemble(
       accountId: cfg.accountId,
       log,
       publicUrl: cfg.publicUrl,
+      notifications: s3Notifier,
+      lifecycleDayMs: cfg.bucketLifecycleDayMs,
       onAuthenticated: (principal) => {
         if (principal.accessKeyId && !principal.temporary) keyUsage.note(principal.accessKeyId, "s3", cfg.region);
       },
@@ -381,6 +394,7 @@ async function assemble(
       const deadline = Date.now() + graceMs;
       await Promise.all([drainHttp(app, () => inFlight, () => lastActivity, graceMs), ssh.stop(graceMs)]);
       clearInterval(eventSweeper);
+      await stopLifecycle();
       await outbox.stop();
       await worker?.stop();
       sender.close();

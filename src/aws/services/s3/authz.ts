@@ -45,6 +45,12 @@ export function s3AuthzTable(partition: string): AuthzTable {
     GetBucketLocation: rule("s3:GetBucketLocation", bucketArn),
     GetBucketVersioning: rule("s3:GetBucketVersioning", bucketArn),
     PutBucketVersioning: rule("s3:PutBucketVersioning", bucketArn),
+    GetBucketNotificationConfiguration: rule("s3:GetBucketNotification", bucketArn),
+    PutBucketNotificationConfiguration: rule("s3:PutBucketNotification", bucketArn),
+    GetBucketLifecycleConfiguration: rule("s3:GetLifecycleConfiguration", bucketArn),
+    PutBucketLifecycleConfiguration: rule("s3:PutLifecycleConfiguration", bucketArn),
+    // S3 has no action of its own for removing the configuration
+    DeleteBucketLifecycle: rule("s3:PutLifecycleConfiguration", bucketArn),
     GetObject: rule("s3:GetObject", objectArn),
     "GetObject(versionId)": rule("s3:GetObjectVersion", objectArn, { keys: versionKeys }),
     HeadObject: rule("s3:GetObject", objectArn),

@@ -4,6 +4,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Caller, Principal } from "../../../domain/context.js";
 import type { AccessControl } from "../../../domain/iam/access.js";
 import type { S3Store } from "../../../domain/s3/buckets.js";
+import type { S3Notifier } from "../../../domain/s3/notifications.js";
 import type { Denial } from "../../../errors.js";
 import { clip, type Logger } from "../../../log.js";
 import { authenticateSigned, authenticateV2, type CredentialLookup } from "../../auth.js";
@@ -12,6 +13,7 @@ import { isSigV2, parseSigV2 } from "../../sigv2.js";
 import { AuthFailure, headerMap, parseSignature, s3PayloadHash } from "../../sigv4.js";
 import { publicHostnames, virtualHostBucket } from "./addressing.js";
 import { s3AuthzTable } from "./authz.js";
+import * as configs from "./bucket-configs.js";
 import * as buckets from "./buckets.js";
 import type { S3Call, S3Context } from "./context.js";
 import { S3Error, s3Errors } from "./errors.js";
@@ -63,6 +65,9 @@ export interface S3Options {
   log: Logger;
   /** `--public-url`: its host's subdomains are buckets (virtual-hosted addressing) */
   publicUrl?: string;
+  notifications?: S3Notifier;
+  /** a lifecycle day's length, as the sweep counts it (default 86,400,000) */
+  lifecycleDayMs?: number;
   onAuthenticated?: (principal: Principal) => void;
 }
 
@@ -77,11 +82,16 @@ function route(req: S3Request): Handler | S3Error {
     return s3Errors.methodNotAllowed(m, "SERVICE");
   }
   if (q.has("uploads") || q.has("uploadId")) return s3Errors.notImplemented("multipart upload (CreateMultipartUpload, UploadPart, CompleteMultipartUpload and the rest)");
-  const unbuilt = ["tagging", "lifecycle", "notification", "policy", "acl", "cors", "website", "logging", "replication", "encryption", "object-lock", "retention", "legal-hold", "ownershipControls", "publicAccessBlock", "accelerate", "requestPayment", "analytics", "metrics", "inventory", "intelligent-tiering", "restore", "select", "torrent", "attributes", "policyStatus", "renameObject", "metadataTable", "abac"];
-  const sub = unbuilt.find((s) => q.has(s));
+  const unbuilt = ["tagging", "policy", "acl", "cors", "website", "logging", "replication", "encryption", "object-lock", "retention", "legal-hold", "ownershipControls", "publicAccessBlock", "accelerate", "requestPayment", "analytics", "metrics", "inventory", "intelligent-tiering", "restore", "select", "torrent", "attributes", "policyStatus", "renameObject", "metadataTable", "abac"];
+  // bucket configurations have no object-level form
+  const sub = unbuilt.find((s) => q.has(s)) ?? (req.key !== undefined ? ["lifecycle", "notification"].find((s) => q.has(s)) : undefined);
   if (sub) return s3Errors.notImplemented(`the ?${sub} subresource`);
   if (req.key === undefined) {
     if (q.has("versioning")) return m === "GET" ? buckets.getBucketVersioning : m === "PUT" ? buckets.putBucketVersioning : s3Errors.methodNotAllowed(m, "BUCKET");
+    if (q.has("notification")) return m === "GET" ? configs.getBucketNotificationConfiguration : m === "PUT" ? configs.putBucketNotificationConfiguration : s3Errors.methodNotAllowed(m, "BUCKET");
+    if (q.has("lifecycle")) {
+      return m === "GET" ? configs.getBucketLifecycleConfiguration : m === "PUT" ? configs.putBucketLifecycleConfiguration : m === "DELETE" ? configs.deleteBucketLifecycle : s3Errors.methodNotAllowed(m, "BUCKET");
+    }
     if (q.has("location")) return m === "GET" ? buckets.getBucketLocation : s3Errors.methodNotAllowed(m, "BUCKET");
     if (q.has("delete")) return m === "POST" ? objects.deleteObjects : s3Errors.methodNotAllowed(m, "BUCKET");
     if (q.has("versions")) return m === "GET" ? lists.listObjectVersions : s3Errors.methodNotAllowed(m, "BUCKET");
@@ -202,6 +212,8 @@ export async function s3Plugin(app: FastifyInstance, opts: S3Options): Promise<v
     region: opts.region,
     ownerId: crypto.createHash("sha256").update(`headwater-account:${opts.accountId}`).digest("hex"),
     ownerName: opts.accountId,
+    notifications: opts.notifications,
+    lifecycleDayMs: opts.lifecycleDayMs ?? 86_400_000,
     authorize: (caller, operation, input) => authorizer(caller, service, operation, input),
     decide: async (caller, operation, input) => {
       try {

@@ -1,7 +1,8 @@
 import { pipeline } from "node:stream/promises";
 import { S3StoreError, isValidVersionId, type ObjectVersion } from "../../../domain/s3/buckets.js";
+import { expirationHeader, expirationOf } from "../../../domain/s3/lifecycle.js";
 import { storeError } from "./buckets.js";
-import type { S3Call, S3Context } from "./context.js";
+import { originOf, type S3Call, type S3Context } from "./context.js";
 import { S3Error, s3Errors } from "./errors.js";
 import { readSmallBody, requestBody, requireIntegrityHeader, send, sendXml, type S3Request } from "./http.js";
 import { doc, el, httpTime, parseXml, wrap } from "./xml.js";
@@ -97,6 +98,7 @@ export async function putObject(ctx: S3Context, call: S3Call): Promise<void> {
         checksumAlgorithm: checksum?.algorithm ?? null,
         checksum: checksum?.value ?? null,
         ownerArn: caller.principal.arn,
+        origin: originOf(call),
       },
       (current) => {
         const live = current && !current.delete_marker ? current : undefined;
@@ -113,6 +115,7 @@ export async function putObject(ctx: S3Context, call: S3Call): Promise<void> {
   const headers: Record<string, string | undefined> = {
     etag: quoted(etag),
     "x-amz-version-id": versionHeader(result.versioning, result.versionId),
+    "x-amz-expiration": expirationHeader(expirationOf(bucket.lifecycle, { key, size: written.size, tags: null, createdAt: result.createdAt }, ctx.lifecycleDayMs)),
     "x-amz-server-side-encryption": "AES256",
   };
   if (checksum) {
@@ -206,6 +209,8 @@ export async function getObject(ctx: S3Context, call: S3Call): Promise<void> {
     etag: quoted(v.etag),
     "last-modified": httpTime(v.created_at),
     "x-amz-version-id": vHeader,
+    // when the bucket's lifecycle rules will expire it (the current version only)
+    "x-amz-expiration": v.latest ? expirationHeader(expirationOf(bucket.lifecycle, { ...v, createdAt: v.created_at }, ctx.lifecycleDayMs)) : undefined,
   };
   const state = preconditions(req, v);
   if (state === "notModified") {
@@ -269,7 +274,7 @@ export async function deleteObject(ctx: S3Context, call: S3Call): Promise<void> 
   if (req.header("if-match") !== undefined) throw s3Errors.notImplemented("conditional deletes");
   let outcome;
   try {
-    outcome = await ctx.store.deleteObject(req.bucket, key, versionId, caller.principal.arn);
+    outcome = await ctx.store.deleteObject(req.bucket, key, versionId, caller.principal.arn, { origin: originOf(call) });
   } catch (e) {
     if (e instanceof S3StoreError && e.code === "InvalidVersionId") throw s3Errors.invalidVersionId(versionId ?? "");
     throw storeError(e, req.bucket);
@@ -307,7 +312,7 @@ export async function deleteObjects(ctx: S3Context, call: S3Call): Promise<void>
       continue;
     }
     try {
-      const r = await ctx.store.deleteObject(req.bucket, key, versionId, caller.principal.arn);
+      const r = await ctx.store.deleteObject(req.bucket, key, versionId, caller.principal.arn, { origin: originOf(call) });
       if (quiet) continue;
       const marker = r.deleteMarker ? el("DeleteMarker", "true") + (versionId === undefined ? el("DeleteMarkerVersionId", r.versionId) : "") : "";
       out += wrap("Deleted", el("Key", key) + el("VersionId", versionId) + marker);
