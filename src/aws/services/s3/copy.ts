@@ -108,8 +108,8 @@ function changesObject(req: S3Request, metadata: "COPY" | "REPLACE"): boolean {
 
 /**
  * CopyObject: a new version of the destination made of the source version's bytes, streamed
- * from the ObjectStore into a new blob (the hashes computed on the way, so the ETag and
- * checksum are the bytes' own), with the source's metadata and tags or the request's.
+ * from the ObjectStore into a new blob (a digest the source lacks computed on the way), with
+ * the source's metadata and tags or the request's.
  * IAM: s3:PutObject on the destination and s3:GetObject (s3:GetObjectVersion with a version
  * ID) on the source, both checked before anything is read.
  */
@@ -143,11 +143,17 @@ export async function copyObject(ctx: S3Context, call: S3Call): Promise<void> {
   const algorithm = copyChecksum(req, source);
   const tags: Tag[] = replacedTags ?? tagsOf(source.tags);
 
-  const md5 = hasherFor("MD5");
-  const flexible = algorithm ? hasherFor(algorithm) : undefined;
+  // The source's own digests of these very bytes are kept rather than computed again (MD5 is
+  // most of a copy's time): its ETag when it is a plain MD5 (not a multipart `…-N`), its
+  // checksum when it is a full-object one of the algorithm wanted.
+  const keptEtag = /^[0-9a-f]{32}$/.test(source.etag) ? source.etag : undefined;
+  const keptChecksum = algorithm && source.checksum_algorithm === algorithm && source.checksum && !source.checksum.includes("-") ? source.checksum : undefined;
+  const md5 = keptEtag ? undefined : hasherFor("MD5");
+  const flexible = algorithm && !keptChecksum ? hasherFor(algorithm) : undefined;
+  const hashers = [md5, flexible].filter((h) => h !== undefined);
   let written;
   try {
-    written = await ctx.store.objects.put(source.blob ? ctx.store.objects.read(source.blob) : emptyBody(), flexible ? [md5, flexible] : [md5], (size) => {
+    written = await ctx.store.objects.put(source.blob ? ctx.store.objects.read(source.blob) : emptyBody(), hashers, (size) => {
       if (size !== source.size) throw new Error(`the source's bytes are ${size} long, its version says ${source.size}`);
     });
   } catch (e) {
@@ -155,8 +161,8 @@ export async function copyObject(ctx: S3Context, call: S3Call): Promise<void> {
     if ((e as NodeJS.ErrnoException).code === "ENOENT") throw s3Errors.noSuchKey(src.key);
     throw e;
   }
-  const etag = md5.digest().toString("hex");
-  const checksum = flexible ? flexible.digest().toString("base64") : undefined;
+  const etag = keptEtag ?? md5!.digest().toString("hex");
+  const checksum = keptChecksum ?? flexible?.digest().toString("base64");
   let result;
   try {
     result = await ctx.store.putVersion(
