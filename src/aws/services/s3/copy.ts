@@ -55,7 +55,7 @@ function directive(req: S3Request, name: "metadata" | "tagging"): "COPY" | "REPL
  * no 304). A true if-match overrides a false if-unmodified-since, and a false if-none-match
  * decides before if-modified-since.
  */
-function copyPreconditions(req: S3Request, v: ObjectVersion): void {
+export function copyPreconditions(req: S3Request, v: ObjectVersion): void {
   const lastModified = Math.floor(v.created_at / 1000) * 1000;
   const ifMatch = req.header("x-amz-copy-source-if-match");
   const ifNoneMatch = req.header("x-amz-copy-source-if-none-match");
@@ -86,8 +86,11 @@ function copyChecksum(req: S3Request, source: ObjectVersion): ChecksumAlgorithm 
   return CHECKSUM_ALGORITHMS.find((a) => a === source.checksum_algorithm);
 }
 
-/** The source version: NoSuchBucket, NoSuchKey / NoSuchVersion, and S3's refusal of a delete marker named by ID. */
-async function sourceVersion(ctx: S3Context, src: CopySource): Promise<{ v: ObjectVersion; versioning: string | null }> {
+/**
+ * The source version: NoSuchBucket, NoSuchKey / NoSuchVersion, and S3's refusal of a delete
+ * marker named by ID. (With parseCopySource and copyPreconditions, what UploadPartCopy needs too.)
+ */
+export async function sourceVersion(ctx: S3Context, src: CopySource): Promise<{ v: ObjectVersion; versioning: string | null }> {
   const bucket = await ctx.store.getBucket(src.bucket);
   if (!bucket) throw s3Errors.noSuchBucket(src.bucket);
   if (src.versionId !== undefined && !isValidVersionId(src.versionId)) throw s3Errors.invalidVersionId(src.versionId);
