@@ -371,6 +371,13 @@ describe("bucket tagging", () => {
     expect([del.code, del.stderr]).toEqual([0, ""]);
     expect(cliErrorCode(await cli(["s3api", "get-bucket-tagging", "--bucket", "tagged-bucket"]))).toBe("NoSuchTagSet");
     expect(cliErrorCode(await cli(["s3api", "get-bucket-tagging", "--bucket", "no-such-bucket"]))).toBe("NoSuchBucket");
+    // on the wire: Put and Delete answer 204, as S3 does; Get gives the document in S3's namespace
+    const body = "<Tagging><TagSet><Tag><Key>wire</Key><Value>yes</Value></Tag></TagSet></Tagging>";
+    const put = await signedS3(server.url, "PUT", "/tagged-bucket", { query: { tagging: "" }, body, headers: { "content-md5": crypto.createHash("md5").update(body).digest("base64") } });
+    expect(put.status).toBe(204);
+    const got = await signedS3(server.url, "GET", "/tagged-bucket", { query: { tagging: "" } });
+    expect([got.status, got.body]).toEqual([200, '<?xml version="1.0" encoding="UTF-8"?>\n<Tagging xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><TagSet><Tag><Key>wire</Key><Value>yes</Value></Tag></TagSet></Tagging>']);
+    expect((await signedS3(server.url, "DELETE", "/tagged-bucket", { query: { tagging: "" } })).status).toBe(204);
   });
 
   it("boto3: 50 tags are kept, 51 or a duplicate key are refused and change nothing", async () => {

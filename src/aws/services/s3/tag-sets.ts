@@ -16,11 +16,13 @@ const invalidKey = (key: string) => new S3Error("InvalidTag", "The TagKey you ha
 const invalidValue = (value: string) => new S3Error("InvalidTag", "The TagValue you have provided is invalid", 400, { TagValue: value });
 
 /**
- * S3's rules for a tag set: at most `max` tags, unique keys, a key of 1..128 and a value of
+ * S3's rules for a tag set: at most `max` tags (checked first), unique keys, a key of 1..128 and a value of
  * 0..256 characters (S3 counts UTF-16 code units, as a JS string's length does), from the
  * allowed characters, and no key in AWS's reserved `aws:` namespace.
  */
 export function validateTags(tags: Tag[], max: number): Tag[] {
+  // S3 answers too many tags with BadRequest, not InvalidTag, before looking at any tag (observed on PutObject and PutObjectTagging)
+  if (tags.length > max) throw new S3Error("BadRequest", max === MAX_OBJECT_TAGS ? "Object tags cannot be greater than 10" : `Bucket tag count cannot be greater than ${max}`, 400);
   const seen = new Set<string>();
   for (const { Key, Value } of tags) {
     if (Key.length < 1 || Key.length > 128 || !TAG_TEXT.test(Key)) throw invalidKey(Key);
@@ -29,8 +31,6 @@ export function validateTags(tags: Tag[], max: number): Tag[] {
     if (seen.has(Key)) throw new S3Error("InvalidTag", "Cannot provide multiple Tags with the same key", 400, { TagKey: Key });
     seen.add(Key);
   }
-  // S3 answers too many tags with BadRequest, not InvalidTag (observed on PutObject and PutObjectTagging)
-  if (tags.length > max) throw new S3Error("BadRequest", max === MAX_OBJECT_TAGS ? "Object tags cannot be greater than 10" : `Bucket tag count cannot be greater than ${max}`, 400);
   return tags;
 }
 
