@@ -59,6 +59,12 @@ describe("CopyObject", () => {
       const got = await s3().send(new GetObjectCommand({ Bucket: "dst-versioned", Key: `cp-v${version}/copy.bin` }));
       expect(Buffer.from(await got.Body!.transformToByteArray()).equals(data)).toBe(true);
       expect([got.ETag, got.ContentType, got.Metadata, typeof got.VersionId]).toEqual([`"${md5Hex(data)}"`, "application/x-src", { team: "alpha" }, "string"]);
+      // sync between buckets lists the source and copies each key; a second sync has nothing to do
+      await s3().send(new PutObjectCommand({ Bucket: "plain", Key: `cp-v${version}/sub/two.txt`, Body: "2" }));
+      const sync = await cli(["s3", "sync", `s3://plain/cp-v${version}/`, `s3://dst-versioned/sync-v${version}/`], { version });
+      expect([sync.code, sync.stdout.match(/copy: /g)?.length]).toEqual([0, 2]);
+      expect(await text("dst-versioned", `sync-v${version}/sub/two.txt`)).toBe("2");
+      expect((await cli(["s3", "sync", `s3://plain/cp-v${version}/`, `s3://dst-versioned/sync-v${version}/`], { version })).stdout.trim()).toBe("");
     });
   }
 
@@ -124,6 +130,10 @@ describe("CopyObject", () => {
     const raw = await signedS3(server.url, "PUT", "/plain/cond-dst", { headers: { "x-amz-copy-source": "/plain/cond-src", "x-amz-copy-source-if-match": '"nope"' } });
     expect(raw.status).toBe(412);
     expect(raw.body).toContain("<Code>PreconditionFailed</Code><Message>At least one of the pre-conditions you specified did not hold</Message><Condition>x-amz-copy-source-If-Match</Condition>");
+    expect(await text("plain", "cond-dst")).toBe("before");
+    // a conditional write on the destination, as PutObject's: If-None-Match * refuses to overwrite
+    const exists = await signedS3(server.url, "PUT", "/plain/cond-dst", { headers: { "x-amz-copy-source": "/plain/cond-src", "if-none-match": "*" } });
+    expect([exists.status, /<Condition>([^<]+)/.exec(exists.body)?.[1]]).toEqual([412, "If-None-Match"]);
     expect(await text("plain", "cond-dst")).toBe("before");
     // true conditions copy; a true if-match overrides a false if-unmodified-since
     for (const extra of [{ CopySourceIfMatch: etag }, { CopySourceIfNoneMatch: '"0000"' }, { CopySourceIfModifiedSince: past }, { CopySourceIfUnmodifiedSince: future }, { CopySourceIfMatch: etag, CopySourceIfUnmodifiedSince: past }]) {
