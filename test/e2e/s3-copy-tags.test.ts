@@ -152,6 +152,10 @@ describe("CopyObject", () => {
     const replace = await cli(["s3api", "copy-object", "--bucket", "plain", "--key", "self.txt", "--copy-source", "plain/self.txt", "--metadata-directive", "REPLACE", "--metadata", "a=2"]);
     expect(replace.code).toBe(0);
     expect((await cli(["s3api", "head-object", "--bucket", "plain", "--key", "self.txt"])).json.Metadata).toEqual({ a: "2" });
+    // a website redirect is a change too, and COPY keeps the metadata beside it
+    await s3().send(new CopyObjectCommand({ Bucket: "plain", Key: "self.txt", CopySource: "plain/self.txt", WebsiteRedirectLocation: "/elsewhere.html" }));
+    const redirected = await s3().send(new HeadObjectCommand({ Bucket: "plain", Key: "self.txt" }));
+    expect([redirected.WebsiteRedirectLocation, redirected.Metadata]).toEqual(["/elsewhere.html", { a: "2" }]);
 
     const v1 = (await s3().send(new PutObjectCommand({ Bucket: "src-versioned", Key: "restore.txt", Body: "good" }))).VersionId!;
     const v2 = (await s3().send(new PutObjectCommand({ Bucket: "src-versioned", Key: "restore.txt", Body: "bad" }))).VersionId!;

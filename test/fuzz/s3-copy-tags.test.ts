@@ -61,7 +61,7 @@ describe("x-amz-tagging", () => {
   it("reads back any valid tag set a client URL-encodes (URLSearchParams, as the SDKs and botocore write it)", () => {
     fc.assert(
       fc.property(validTags(10), (tags) => {
-        const header = new URLSearchParams(tags.map((t) => [t.Key, t.Value])).toString();
+        const header = new URLSearchParams(tags.map((t): [string, string] => [t.Key, t.Value])).toString();
         expect(parseTaggingHeader(header)).toEqual(tags);
       }),
       fuzzParams,

@@ -103,6 +103,13 @@ export async function sourceVersion(ctx: S3Context, src: CopySource): Promise<{ 
   return { v, versioning: bucket.versioning };
 }
 
+/** COPY's stored headers: the source's, with a website redirect the request sets (a change S3 counts, below). */
+function copiedHeaders(req: S3Request, source: ObjectVersion): Record<string, string> {
+  const headers = JSON.parse(source.headers) as Record<string, string>;
+  const redirect = req.header("x-amz-website-redirect-location");
+  return redirect === undefined ? headers : { ...headers, "x-amz-website-redirect-location": redirect };
+}
+
 /** Whether the request changes something S3 counts when an object is copied onto itself. */
 function changesObject(req: S3Request, metadata: "COPY" | "REPLACE"): boolean {
   if (metadata === "REPLACE") return true;
@@ -176,7 +183,7 @@ export async function copyObject(ctx: S3Context, call: S3Call): Promise<void> {
         size: written.size,
         etag,
         contentType: metadata === "REPLACE" ? (req.header("content-type") ?? null) : source.content_type,
-        headers: metadata === "REPLACE" ? storedHeaders(req) : (JSON.parse(source.headers) as Record<string, string>),
+        headers: metadata === "REPLACE" ? storedHeaders(req) : copiedHeaders(req, source),
         checksumAlgorithm: algorithm ?? null,
         checksum: checksum ?? null,
         ownerArn: caller.principal.arn,
