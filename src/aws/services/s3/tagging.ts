@@ -1,4 +1,4 @@
-import { S3StoreError, isValidVersionId, tagsOf, type ObjectVersion, type Tag } from "../../../domain/s3/buckets.js";
+import { isValidVersionId, tagsOf, type ObjectVersion, type Tag } from "../../../domain/s3/buckets.js";
 import { storeError } from "./buckets.js";
 import type { S3Call, S3Context } from "./context.js";
 import { S3Error, s3Errors } from "./errors.js";
@@ -104,7 +104,6 @@ async function setBucketTags(ctx: S3Context, req: S3Request, tags: Tag[] | null)
   try {
     await ctx.store.setBucketTags(req.bucket, tags);
   } catch (e) {
-    if (e instanceof S3StoreError) throw storeError(e, req.bucket);
-    throw e;
+    throw storeError(e, req.bucket);
   }
 }
