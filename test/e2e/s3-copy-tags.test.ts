@@ -259,6 +259,50 @@ describe("streaming", () => {
   });
 });
 
+describe("durability", () => {
+  it("a copy killed mid-way leaves no version and no stray bytes; the source is intact", async () => {
+    const dataDir = tmpDir("s3copycrash");
+    let crashy = await startServer({ dataDir });
+    const size = 128 * 1024 * 1024;
+    const src = path.join(tmpDir("s3copysrc"), "src.bin");
+    const block = crypto.randomBytes(1024 * 1024);
+    const fd = fs.openSync(src, "w");
+    for (let i = 0; i < size / block.length; i++) fs.writeSync(fd, block);
+    fs.closeSync(fd);
+    const c = s3Client(crashy.url);
+    await c.send(new CreateBucketCommand({ Bucket: "crash" }));
+    const put = await c.send(new PutObjectCommand({ Bucket: "crash", Key: "src.bin", Body: fs.createReadStream(src), ContentLength: size }));
+    const objects = path.join(dataDir, "objects");
+    const blobs = () => fs.readdirSync(objects).filter((d) => /^[0-9a-f]{2}$/.test(d)).flatMap((d) => fs.readdirSync(path.join(objects, d)));
+    const before = blobs();
+    const copying = c.send(new CopyObjectCommand({ Bucket: "crash", Key: "copy.bin", CopySource: "crash/src.bin" })).then(
+      () => "acknowledged",
+      () => "failed",
+    );
+    // the copy's bytes are being written: kill the server now
+    while (fs.readdirSync(path.join(objects, "tmp")).length === 0 && blobs().length === before.length) await new Promise((r) => setTimeout(r, 5));
+    await crashy.kill();
+    const outcome = await copying;
+    crashy = await startServer({ dataDir });
+    try {
+      const again = s3Client(crashy.url);
+      if (outcome === "acknowledged") {
+        // it finished before the kill: then it must be whole
+        expect((await again.send(new HeadObjectCommand({ Bucket: "crash", Key: "copy.bin" }))).ETag).toBe(put.ETag);
+      } else {
+        expect((await failure(again.send(new HeadObjectCommand({ Bucket: "crash", Key: "copy.bin" })))).status).toBe(404);
+        expect(blobs().sort()).toEqual([...before].sort());
+      }
+      expect(fs.readdirSync(path.join(objects, "tmp"))).toEqual([]);
+      const head = await again.send(new HeadObjectCommand({ Bucket: "crash", Key: "src.bin" }));
+      expect([head.ETag, head.ContentLength]).toEqual([put.ETag, size]);
+      console.log(`copy killed mid-way: ${outcome === "acknowledged" ? "it had finished first" : "not acknowledged, nothing left"}`);
+    } finally {
+      await crashy.stop();
+    }
+  });
+});
+
 describe("object tagging", () => {
   it("put/get/delete-object-tagging per version; a new PUT has no tags; x-amz-tagging-count on GET and HEAD", async () => {
     const v1 = (await cli(["s3api", "put-object", "--bucket", "src-versioned", "--key", "t.txt", "--body", file("1")])).json.VersionId;
