@@ -514,4 +514,28 @@ describe("IAM", () => {
     expect([tagged.name, tagged.status]).toEqual(["AccessDenied", 403]);
     expect((await s3(writer).send(new PutObjectCommand({ Bucket: "iam-dst", Key: "untagged.txt", Body: "t" }))).ETag).toBe(`"${md5Hex("t")}"`);
   });
+
+  it("the tags a request sets are its s3:RequestObjectTag/<key> and s3:RequestObjectTagKeys condition keys", async () => {
+    const tagger = await userWith(server.url, "s3-dev-tagger", {
+      inline: {
+        Version: "2012-10-17",
+        Statement: [
+          { Effect: "Allow", Action: "s3:PutObjectTagging", Resource: "arn:aws:s3:::iam-src/*", Condition: { StringEquals: { "s3:RequestObjectTag/stage": "dev" } } },
+          { Effect: "Deny", Action: "s3:PutObjectTagging", Resource: "*", Condition: { "ForAnyValue:StringEquals": { "s3:RequestObjectTagKeys": ["owner"] } } },
+        ],
+      },
+    });
+    const tag = (TagSet: Array<{ Key: string; Value: string }>) =>
+      s3(tagger)
+        .send(new PutObjectTaggingCommand({ Bucket: "iam-src", Key: "open/ok.txt", Tagging: { TagSet } }))
+        .then(
+          () => "allowed",
+          (e) => e.name as string,
+        );
+    expect(await tag([{ Key: "stage", Value: "dev" }])).toBe("allowed");
+    expect(await tag([{ Key: "stage", Value: "prod" }])).toBe("AccessDenied");
+    expect(await tag([])).toBe("AccessDenied");
+    expect(await tag([{ Key: "stage", Value: "dev" }, { Key: "owner", Value: "me" }])).toBe("AccessDenied");
+    expect(await tagsOf("iam-src", "open/ok.txt")).toEqual([{ Key: "stage", Value: "dev" }]);
+  });
 });

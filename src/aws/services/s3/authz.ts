@@ -29,6 +29,14 @@ function copyKeys(input: Record<string, unknown>): ContextInput {
   return keys;
 }
 
+/** The tags a request sets, as S3's `s3:RequestObjectTag/<key>` and `s3:RequestObjectTagKeys`. */
+function objectTagKeys(input: Record<string, unknown>): ContextInput {
+  const tags = Array.isArray(input.Tags) ? (input.Tags as Array<{ Key: string; Value: string }>) : [];
+  const keys: Record<string, string | string[]> = { "s3:RequestObjectTagKeys": tags.map((t) => t.Key) };
+  for (const t of tags) keys[`s3:RequestObjectTag/${t.Key}`] = t.Value;
+  return keys;
+}
+
 const versionKeys = (input: Record<string, unknown>): ContextInput => (typeof input.VersionId === "string" ? { "s3:versionid": input.VersionId } : {});
 
 /**
@@ -61,14 +69,14 @@ export function s3AuthzTable(partition: string): AuthzTable {
     HeadObject: rule("s3:GetObject", objectArn),
     "HeadObject(versionId)": rule("s3:GetObjectVersion", objectArn, { keys: versionKeys }),
     PutObject: rule("s3:PutObject", objectArn),
-    "PutObject(tagging)": rule("s3:PutObjectTagging", objectArn),
+    "PutObject(tagging)": rule("s3:PutObjectTagging", objectArn, { keys: objectTagKeys }),
     CopyObject: rule("s3:PutObject", objectArn, { keys: copyKeys }),
     "CopyObject(source)": rule("s3:GetObject", objectArn),
     "CopyObject(source, versionId)": rule("s3:GetObjectVersion", objectArn, { keys: versionKeys }),
     GetObjectTagging: rule("s3:GetObjectTagging", objectArn),
     "GetObjectTagging(versionId)": rule("s3:GetObjectVersionTagging", objectArn, { keys: versionKeys }),
-    PutObjectTagging: rule("s3:PutObjectTagging", objectArn),
-    "PutObjectTagging(versionId)": rule("s3:PutObjectVersionTagging", objectArn, { keys: versionKeys }),
+    PutObjectTagging: rule("s3:PutObjectTagging", objectArn, { keys: objectTagKeys }),
+    "PutObjectTagging(versionId)": rule("s3:PutObjectVersionTagging", objectArn, { keys: (i) => ({ ...versionKeys(i), ...objectTagKeys(i) }) }),
     DeleteObjectTagging: rule("s3:DeleteObjectTagging", objectArn),
     "DeleteObjectTagging(versionId)": rule("s3:DeleteObjectVersionTagging", objectArn, { keys: versionKeys }),
     GetBucketTagging: rule("s3:GetBucketTagging", bucketArn),

@@ -136,7 +136,7 @@ export async function copyObject(ctx: S3Context, call: S3Call): Promise<void> {
   if (req.header("x-amz-copy-source-server-side-encryption-customer-algorithm") !== undefined) throw s3Errors.notImplemented("SSE-C");
   requireKeyLength(key);
   const replacedTags = tagging === "REPLACE" ? parseTaggingHeader(req.header("x-amz-tagging") ?? "") : undefined;
-  if (replacedTags && replacedTags.length > 0) await ctx.authorize(caller, "PutObject(tagging)", { Bucket: req.bucket, Key: key });
+  if (replacedTags && replacedTags.length > 0) await ctx.authorize(caller, "PutObject(tagging)", { Bucket: req.bucket, Key: key, Tags: replacedTags });
   const precondition = writePrecondition(req, key);
 
   const dest = await ctx.store.getBucket(req.bucket);

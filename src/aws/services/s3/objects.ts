@@ -69,7 +69,7 @@ export async function putObject(ctx: S3Context, call: S3Call): Promise<void> {
   const taggingHeader = req.header("x-amz-tagging");
   const tags = taggingHeader !== undefined ? parseTaggingHeader(taggingHeader) : [];
   // S3 asks for s3:PutObjectTagging too when a PUT sets tags
-  if (tags.length > 0) await ctx.authorize(caller, "PutObject(tagging)", { Bucket: req.bucket, Key: key });
+  if (tags.length > 0) await ctx.authorize(caller, "PutObject(tagging)", { Bucket: req.bucket, Key: key, Tags: tags });
   const length = Number(req.header("x-amz-decoded-content-length") ?? req.header("content-length") ?? "0");
   if (length > MAX_PUT) throw s3Errors.entityTooLarge(MAX_PUT);
   const precondition = writePrecondition(req, key);

@@ -33,10 +33,10 @@ async function target(ctx: S3Context, req: S3Request): Promise<{ versioning: str
 
 const versionHeader = (versioning: string | null, v: ObjectVersion) => (versioning === null ? {} : { "x-amz-version-id": v.version_id });
 
-/** The object operation's authorization row: a version ID makes it the …VersionTagging action. */
-function authorizeObject(ctx: S3Context, call: S3Call, op: string): Promise<void> {
+/** The object operation's authorization row: a version ID makes it the …VersionTagging action; the tags set are condition keys. */
+function authorizeObject(ctx: S3Context, call: S3Call, op: string, tags?: Tag[]): Promise<void> {
   const versionId = call.req.query.get("versionId");
-  return ctx.authorize(call.caller, versionId !== undefined ? `${op}(versionId)` : op, { Bucket: call.req.bucket, Key: call.req.key, VersionId: versionId });
+  return ctx.authorize(call.caller, versionId !== undefined ? `${op}(versionId)` : op, { Bucket: call.req.bucket, Key: call.req.key, VersionId: versionId, Tags: tags });
 }
 
 export async function getObjectTagging(ctx: S3Context, call: S3Call): Promise<void> {
@@ -63,10 +63,12 @@ async function setObjectTags(ctx: S3Context, req: S3Request, tags: Tag[] | null,
 
 export async function putObjectTagging(ctx: S3Context, call: S3Call): Promise<void> {
   const { req } = call;
-  await authorizeObject(ctx, call, "PutObjectTagging");
   requireIntegrityHeader(req);
+  // the tag set is read first: its tags are the request's s3:RequestObjectTag condition keys
   const { data } = await readSmallBody(req, call.payloadHash, XML_LIMIT);
-  await setObjectTags(ctx, req, parseTagging(data, MAX_OBJECT_TAGS), 200);
+  const tags = parseTagging(data, MAX_OBJECT_TAGS);
+  await authorizeObject(ctx, call, "PutObjectTagging", tags);
+  await setObjectTags(ctx, req, tags, 200);
 }
 
 export async function deleteObjectTagging(ctx: S3Context, call: S3Call): Promise<void> {
