@@ -9,6 +9,22 @@ export type Bucket = Selectable<S3BucketsTable>;
 export type ObjectVersion = Selectable<S3VersionsTable>;
 export type VersioningStatus = "Enabled" | "Suspended";
 
+/** One tag of an object version or a bucket, as S3's TagSet gives it. */
+export interface Tag {
+  Key: string;
+  Value: string;
+}
+
+/** A stored tag set (JSON text, null for none) as a list. */
+export function tagsOf(stored: string | null): Tag[] {
+  return stored ? (JSON.parse(stored) as Tag[]) : [];
+}
+
+/** What a tag set is stored as: none is null, so "has tags" is one test. */
+function storedTags(tags: Tag[] | undefined | null): string | null {
+  return tags && tags.length > 0 ? JSON.stringify(tags) : null;
+}
+
 /** What the object store's rules refuse; the protocol layer names them S3's way. */
 export class S3StoreError extends Error {
   constructor(readonly code: "NoSuchBucket" | "BucketNotEmpty" | "InvalidVersionId") {
@@ -30,6 +46,8 @@ export interface NewVersion {
   cause?: CreationCause;
   /** who asked, for the event's userIdentity and requestParameters */
   origin?: ChangeOrigin;
+  /** the version's tag set (x-amz-tagging, or a copy's); none when absent or empty */
+  tags?: Tag[];
 }
 
 export type CreationCause = "Put" | "Copy" | "CompleteMultipartUpload";
@@ -192,6 +210,7 @@ export class S3Store {
           checksum: v.checksum,
           created_at: createdAt,
           owner_arn: v.ownerArn,
+          tags: storedTags(v.tags),
         });
         if (this.events) {
           const versioned = b.versioning !== null;
@@ -208,6 +227,32 @@ export class S3Store {
     if (queued) this.events?.committed();
     await this.dropBlobs(replaced);
     return result;
+  }
+
+  /**
+   * Replaces the tag set of the key's current version, or of the given version (null or empty:
+   * no tags), under the key's lock. `check` sees the row (undefined when there is none) and
+   * throws to refuse: a missing key or version, a delete marker. Returns the version's row.
+   */
+  async setObjectTags(bucket: string, key: string, versionId: string | undefined, tags: Tag[] | null, check: (v: ObjectVersion | undefined) => void): Promise<ObjectVersion> {
+    return this.db.transaction().execute(async (trx) => {
+      await lockInTransaction(trx, this.engine, `s3-key:${bucket}/${key}`);
+      await requireIn(trx, bucket);
+      let q = trx.selectFrom("s3_versions").selectAll().where("bucket", "=", bucket).where("key", "=", key);
+      q = versionId === undefined ? q.where("latest", "=", 1) : q.where("version_id", "=", versionId);
+      const row = await q.executeTakeFirst();
+      check(row);
+      if (!row) throw new Error("setObjectTags: check let a missing version through");
+      const stored = storedTags(tags);
+      await trx.updateTable("s3_versions").set({ tags: stored }).where("id", "=", row.id).execute();
+      return { ...row, tags: stored };
+    });
+  }
+
+  /** Replaces a bucket's tag set (null or empty: none). */
+  async setBucketTags(name: string, tags: Tag[] | null): Promise<void> {
+    const r = await this.db.updateTable("s3_buckets").set({ tags: storedTags(tags) }).where("name", "=", name).executeTakeFirst();
+    if (!r.numUpdatedRows) throw new S3StoreError("NoSuchBucket");
   }
 
   /** The key's current version (which may be a delete marker), or the given version. */

@@ -16,10 +16,12 @@ import { s3AuthzTable } from "./authz.js";
 import * as configs from "./bucket-configs.js";
 import * as buckets from "./buckets.js";
 import type { S3Call, S3Context } from "./context.js";
+import * as copy from "./copy.js";
 import { S3Error, s3Errors } from "./errors.js";
 import { parseTarget, sendError, type S3Request } from "./http.js";
 import * as lists from "./lists.js";
 import * as objects from "./objects.js";
+import * as tagging from "./tagging.js";
 
 /** Where S3 requests are routed inside the server once told apart (see s3RewriteUrl). */
 export const S3_ROUTE_PREFIX = "/~s3";
@@ -82,10 +84,11 @@ function route(req: S3Request): Handler | S3Error {
     return s3Errors.methodNotAllowed(m, "SERVICE");
   }
   if (q.has("uploads") || q.has("uploadId")) return s3Errors.notImplemented("multipart upload (CreateMultipartUpload, UploadPart, CompleteMultipartUpload and the rest)");
-  const unbuilt = ["tagging", "policy", "acl", "cors", "website", "logging", "replication", "encryption", "object-lock", "retention", "legal-hold", "ownershipControls", "publicAccessBlock", "accelerate", "requestPayment", "analytics", "metrics", "inventory", "intelligent-tiering", "restore", "select", "torrent", "attributes", "policyStatus", "renameObject", "metadataTable", "abac"];
+  const unbuilt = ["policy", "acl", "cors", "website", "logging", "replication", "encryption", "object-lock", "retention", "legal-hold", "ownershipControls", "publicAccessBlock", "accelerate", "requestPayment", "analytics", "metrics", "inventory", "intelligent-tiering", "restore", "select", "torrent", "attributes", "policyStatus", "renameObject", "metadataTable", "abac"];
   // bucket configurations have no object-level form
   const sub = unbuilt.find((s) => q.has(s)) ?? (req.key !== undefined ? ["lifecycle", "notification"].find((s) => q.has(s)) : undefined);
   if (sub) return s3Errors.notImplemented(`the ?${sub} subresource`);
+  if (q.has("tagging")) return taggingRoute(req);
   if (req.key === undefined) {
     if (q.has("versioning")) return m === "GET" ? buckets.getBucketVersioning : m === "PUT" ? buckets.putBucketVersioning : s3Errors.methodNotAllowed(m, "BUCKET");
     if (q.has("notification")) return m === "GET" ? configs.getBucketNotificationConfiguration : m === "PUT" ? configs.putBucketNotificationConfiguration : s3Errors.methodNotAllowed(m, "BUCKET");
@@ -115,11 +118,26 @@ function route(req: S3Request): Handler | S3Error {
     case "HEAD":
       return objects.getObject;
     case "PUT":
-      return objects.putObject;
+      return req.header("x-amz-copy-source") !== undefined ? copy.copyObject : objects.putObject;
     case "DELETE":
       return objects.deleteObject;
     default:
       return s3Errors.methodNotAllowed(m, "OBJECT");
+  }
+}
+
+/** `?tagging` on a bucket or an object: Get/Put/Delete…Tagging. */
+function taggingRoute(req: S3Request): Handler | S3Error {
+  const onObject = req.key !== undefined;
+  switch (req.method) {
+    case "GET":
+      return onObject ? tagging.getObjectTagging : tagging.getBucketTagging;
+    case "PUT":
+      return onObject ? tagging.putObjectTagging : tagging.putBucketTagging;
+    case "DELETE":
+      return onObject ? tagging.deleteObjectTagging : tagging.deleteBucketTagging;
+    default:
+      return s3Errors.methodNotAllowed(req.method, onObject ? "OBJECT" : "BUCKET");
   }
 }
 
