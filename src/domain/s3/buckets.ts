@@ -4,6 +4,7 @@ import { isUniqueViolation, lockInTransaction, type Engine } from "../../store/d
 import type { Database, S3BucketsTable, S3VersionsTable } from "../../store/schema.js";
 import type { Logger } from "../../log.js";
 import type { ObjectStore } from "./object-store.js";
+import { Uploads } from "./uploads.js";
 
 export type Bucket = Selectable<S3BucketsTable>;
 export type ObjectVersion = Selectable<S3VersionsTable>;
@@ -26,6 +27,8 @@ export interface NewVersion {
   checksumAlgorithm: string | null;
   checksum: string | null;
   ownerArn: string;
+  /** the part sizes, in part order, of an object CompleteMultipartUpload made */
+  parts?: number[];
 }
 
 export interface DeleteOutcome {
@@ -47,12 +50,17 @@ export function isValidVersionId(v: string): boolean {
  * change replaced is deleted only after the change commits.
  */
 export class S3Store {
+  /** multipart uploads in progress, whose Complete ends in putVersion */
+  readonly uploads: Uploads;
+
   constructor(
     private readonly db: Kysely<Database>,
     private readonly engine: Engine,
     readonly objects: ObjectStore,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.uploads = new Uploads(db, engine, objects, this);
+  }
 
   async createBucket(name: string, region: string, ownerArn: string): Promise<"created" | "exists"> {
     try {
@@ -78,15 +86,21 @@ export class S3Store {
     return this.db.selectFrom("s3_buckets").selectAll().orderBy("name").execute();
   }
 
-  /** Refuses while any version or delete marker remains. */
+  /**
+   * Refuses while any version or delete marker remains. Multipart uploads in progress do not
+   * keep a bucket (as on AWS): they go with it, and their parts' bytes after the commit.
+   */
   async deleteBucket(name: string): Promise<void> {
+    const dropped: string[] = [];
     await this.db.transaction().execute(async (trx) => {
       await lockInTransaction(trx, this.engine, `s3-bucket:${name}`);
       await requireIn(trx, name);
       const any = await trx.selectFrom("s3_versions").select("id").where("bucket", "=", name).limit(1).executeTakeFirst();
       if (any) throw new S3StoreError("BucketNotEmpty");
+      dropped.push(...(await this.uploads.removeAllIn(trx, name)));
       await trx.deleteFrom("s3_buckets").where("name", "=", name).execute();
     });
+    await this.dropBlobs(dropped);
   }
 
   async setVersioning(name: string, status: VersioningStatus): Promise<void> {
@@ -105,6 +119,8 @@ export class S3Store {
     v: NewVersion,
     /** conditional writes: sees the key's current version (or marker) under the lock, throws to refuse */
     precondition?: (current: ObjectVersion | undefined) => void,
+    /** more to change in the same transaction (CompleteMultipartUpload removes its upload); throws to refuse */
+    alsoInTransaction?: (trx: Kysely<Database>) => Promise<void>,
   ): Promise<{ versionId: string; versioning: string | null; createdAt: number }> {
     const replaced: string[] = [];
     const createdAt = Date.now();
@@ -127,7 +143,9 @@ export class S3Store {
           checksum: v.checksum,
           created_at: createdAt,
           owner_arn: v.ownerArn,
+          parts: v.parts ? JSON.stringify(v.parts) : null,
         });
+        if (alsoInTransaction) await alsoInTransaction(trx);
         return { versionId, versioning: b.versioning, createdAt };
       });
     } catch (e) {
@@ -207,12 +225,18 @@ export class S3Store {
     return q.orderBy("key").orderBy("id", "desc").limit(limit).execute();
   }
 
-  /** Interrupted writes, and blobs of PUTs killed before their commit. */
+  /** Interrupted writes, and blobs of PUTs, parts and Completes killed before their commit. */
   async sweep(before: number): Promise<number> {
-    return this.objects.sweep(async (blob) => Boolean(await this.db.selectFrom("s3_versions").select("id").where("blob", "=", blob).executeTakeFirst()), before);
+    return this.objects.sweep(
+      async (blob) =>
+        Boolean(await this.db.selectFrom("s3_versions").select("id").where("blob", "=", blob).executeTakeFirst()) ||
+        Boolean(await this.db.selectFrom("s3_parts").select("upload_id").where("blob", "=", blob).executeTakeFirst()),
+      before,
+    );
   }
 
-  private async dropBlobs(blobs: string[]): Promise<void> {
+  /** Deletes blobs no row names any more; a failure is logged, and the sweep at the next start removes them. */
+  async dropBlobs(blobs: string[]): Promise<void> {
     for (const blob of blobs) {
       await this.objects.delete(blob).catch((e) => this.log.warn({ err: e, blob }, "could not delete a replaced object's bytes (swept at the next start)"));
     }
