@@ -52,6 +52,13 @@ export function s3AuthzTable(partition: string): AuthzTable {
     PutObject: rule("s3:PutObject", objectArn),
     DeleteObject: rule("s3:DeleteObject", objectArn),
     "DeleteObject(versionId)": rule("s3:DeleteObjectVersion", objectArn, { keys: versionKeys }),
+    CreateMultipartUpload: rule("s3:PutObject", objectArn),
+    UploadPart: rule("s3:PutObject", objectArn),
+    UploadPartCopy: rule("s3:PutObject", objectArn),
+    CompleteMultipartUpload: rule("s3:PutObject", objectArn),
+    AbortMultipartUpload: rule("s3:AbortMultipartUpload", objectArn),
+    ListParts: rule("s3:ListMultipartUploadParts", objectArn),
+    ListMultipartUploads: rule("s3:ListBucketMultipartUploads", bucketArn, { keys: listKeys }),
     DeleteObjects: { action: "s3:DeleteObject", resources: () => [], decidedBy: "handler" },
   };
 }

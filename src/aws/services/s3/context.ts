@@ -1,5 +1,6 @@
 import type { Caller } from "../../../domain/context.js";
 import type { S3Store } from "../../../domain/s3/buckets.js";
+import type { Logger } from "../../../log.js";
 import type { S3AuthzInput } from "./authz.js";
 import type { S3Request } from "./http.js";
 
@@ -10,6 +11,8 @@ export interface S3Context {
   /** the canonical user ID S3 shows as Owner/ID (one account: one owner) */
   ownerId: string;
   ownerName: string;
+  /** for what goes wrong after a response has begun (a long CompleteMultipartUpload) */
+  log: Logger;
   /** throws AccessDenied unless the caller may run the operation (a row of the S3 table) */
   authorize(caller: Caller, operation: string, input: S3AuthzInput): Promise<void>;
   /** Allow or the denial message, without throwing (DeleteObjects decides per key) */

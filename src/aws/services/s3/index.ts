@@ -15,6 +15,7 @@ import type { S3Call, S3Context } from "./context.js";
 import { S3Error, s3Errors } from "./errors.js";
 import { parseTarget, sendError, type S3Request } from "./http.js";
 import * as lists from "./lists.js";
+import * as multipart from "./multipart.js";
 import * as objects from "./objects.js";
 
 /** Where S3 requests are routed inside the server once told apart (see s3RewriteUrl). */
@@ -72,7 +73,7 @@ function route(req: S3Request): Handler | S3Error {
     if (m === "GET") return buckets.listBuckets;
     return s3Errors.methodNotAllowed(m, "SERVICE");
   }
-  if (q.has("uploads") || q.has("uploadId")) return s3Errors.notImplemented("multipart upload (CreateMultipartUpload, UploadPart, CompleteMultipartUpload and the rest)");
+  if (q.has("uploads") || q.has("uploadId")) return multipart.route(req);
   const unbuilt = ["tagging", "lifecycle", "notification", "policy", "acl", "cors", "website", "logging", "replication", "encryption", "object-lock", "retention", "legal-hold", "ownershipControls", "publicAccessBlock", "accelerate", "requestPayment", "analytics", "metrics", "inventory", "intelligent-tiering", "restore", "select", "torrent", "attributes", "policyStatus", "renameObject", "metadataTable", "abac"];
   const sub = unbuilt.find((s) => q.has(s));
   if (sub) return s3Errors.notImplemented(`the ?${sub} subresource`);
@@ -195,6 +196,7 @@ export async function s3Plugin(app: FastifyInstance, opts: S3Options): Promise<v
     region: opts.region,
     ownerId: crypto.createHash("sha256").update(`headwater-account:${opts.accountId}`).digest("hex"),
     ownerName: opts.accountId,
+    log: opts.log,
     authorize: (caller, operation, input) => authorizer(caller, service, operation, input),
     decide: async (caller, operation, input) => {
       try {

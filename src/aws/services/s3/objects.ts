@@ -3,6 +3,7 @@ import { S3StoreError, isValidVersionId, type ObjectVersion } from "../../../dom
 import { storeError } from "./buckets.js";
 import type { S3Call, S3Context } from "./context.js";
 import { S3Error, s3Errors } from "./errors.js";
+import { partRange } from "./multipart.js";
 import { readSmallBody, requestBody, requireIntegrityHeader, send, sendXml, type S3Request } from "./http.js";
 import { doc, el, httpTime, parseXml, wrap } from "./xml.js";
 
@@ -12,12 +13,12 @@ const MAX_PUT = 5 * 1024 ** 3;
 /** Request headers stored with the object and returned on GET/HEAD. */
 const STORED_HEADERS = ["cache-control", "content-disposition", "content-encoding", "content-language", "expires", "x-amz-website-redirect-location"];
 
-function quoted(etag: string): string {
+export function quoted(etag: string): string {
   return `"${etag}"`;
 }
 
 /** The stored headers of a PUT: the standard ones (Content-Encoding without aws-chunked) and x-amz-meta-*. */
-function storedHeaders(req: S3Request): Record<string, string> {
+export function storedHeaders(req: S3Request): Record<string, string> {
   const out: Record<string, string> = {};
   for (const name of STORED_HEADERS) {
     let v = req.header(name);
@@ -40,10 +41,10 @@ function storedHeaders(req: S3Request): Record<string, string> {
   return out;
 }
 
-/** Headers S3 has no support for here yet, refused rather than ignored. */
-function refuseUnbuilt(req: S3Request): void {
+/** Headers S3 has no support for here yet, refused rather than ignored (CreateMultipartUpload keeps x-amz-tagging for later). */
+export function refuseUnbuilt(req: S3Request, keepsTagging = false): void {
   if (req.header("x-amz-copy-source") !== undefined) throw s3Errors.notImplemented("CopyObject");
-  if (req.header("x-amz-tagging") !== undefined) throw s3Errors.notImplemented("object tagging");
+  if (!keepsTagging && req.header("x-amz-tagging") !== undefined) throw s3Errors.notImplemented("object tagging");
   if (req.header("x-amz-object-lock-mode") !== undefined || req.header("x-amz-object-lock-legal-hold") !== undefined) throw s3Errors.notImplemented("Object Lock");
   if (req.header("x-amz-server-side-encryption-customer-algorithm") !== undefined) throw s3Errors.notImplemented("SSE-C");
   if (req.header("x-amz-write-offset-bytes") !== undefined) throw s3Errors.notImplemented("appends");
@@ -56,7 +57,7 @@ function refuseUnbuilt(req: S3Request): void {
   }
 }
 
-function versionHeader(versioning: string | null, versionId: string): string | undefined {
+export function versionHeader(versioning: string | null, versionId: string): string | undefined {
   // a bucket that was never versioned has no version IDs to show
   return versioning === null ? undefined : versionId;
 }
@@ -123,7 +124,7 @@ export async function putObject(ctx: S3Context, call: S3Call): Promise<void> {
 }
 
 /** An If-Match / If-None-Match list against an ETag (quotes optional, `*` matches any). */
-function etagMatches(header: string, etag: string): boolean {
+export function etagMatches(header: string, etag: string): boolean {
   return header.split(",").some((t) => {
     const v = t.trim().replace(/^W\//, "");
     return v === "*" || v.replace(/^"|"$/g, "") === etag;
@@ -186,7 +187,8 @@ export async function getObject(ctx: S3Context, call: S3Call): Promise<void> {
   const versionId = req.query.get("versionId");
   const op = head ? "HeadObject" : "GetObject";
   await ctx.authorize(caller, versionId !== undefined ? `${op}(versionId)` : op, { Bucket: req.bucket, Key: key, VersionId: versionId });
-  if (req.query.has("partNumber")) throw s3Errors.notImplemented("partNumber reads");
+  const partNumber = req.query.get("partNumber");
+  if (partNumber !== undefined && req.header("range") !== undefined) throw s3Errors.invalidRequest("Cannot specify both Range header and partNumber query parameter");
   const hasOverrides = Object.keys(RESPONSE_OVERRIDES).some((q) => req.query.has(q));
   if (hasOverrides && head) throw s3Errors.invalidRequest("Response header overrides are only valid for GetObject.");
   const bucket = await ctx.store.getBucket(req.bucket);
@@ -212,7 +214,8 @@ export async function getObject(ctx: S3Context, call: S3Call): Promise<void> {
     send(req, 304, common);
     return;
   }
-  const range = parseRange(req.header("range"), v.size);
+  const part = partNumber !== undefined && v.size > 0 ? partRange(v, partNumber) : undefined;
+  const range = part ?? parseRange(req.header("range"), v.size);
   if (range === "unsatisfiable") throw s3Errors.invalidRange(v.size, req.header("range")!);
   const stored = JSON.parse(v.headers) as Record<string, string>;
   const headers: Record<string, string | undefined> = {
@@ -229,8 +232,10 @@ export async function getObject(ctx: S3Context, call: S3Call): Promise<void> {
   // a full-object checksum only on a full read, and only when asked for
   if (!range && v.checksum_algorithm && v.checksum && req.header("x-amz-checksum-mode")?.toUpperCase() === "ENABLED") {
     headers[`x-amz-checksum-${v.checksum_algorithm.toLowerCase()}`] = v.checksum;
-    headers["x-amz-checksum-type"] = "FULL_OBJECT";
+    // a multipart upload's composite checksum is `<base64>-<parts>`
+    headers["x-amz-checksum-type"] = v.checksum.includes("-") ? "COMPOSITE" : "FULL_OBJECT";
   }
+  if (part?.count !== undefined) headers["x-amz-mp-parts-count"] = String(part.count);
   const res = req.res;
   if (range) {
     headers["content-range"] = `bytes ${range.start}-${range.end}/${v.size}`;
