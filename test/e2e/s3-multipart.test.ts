@@ -333,6 +333,46 @@ describe("reads by part number", () => {
   });
 });
 
+describe("UploadPartCopy", () => {
+  it("parts copied from an object (whole, by x-amz-copy-source-range, by versionId), and aws s3 cp s3:// s3:// of a big object (CLI v1)", async () => {
+    const { file, data } = randomFile(9 * MiB);
+    ok(await cli(["s3", "cp", "--only-show-errors", file, "s3://mpver/src.bin"]));
+    const srcVersion = ok(await cli(["s3api", "head-object", "--bucket", "mpver", "--key", "src.bin"])).json.VersionId;
+    // a newer version, so that the versionId matters
+    ok(await cli(["s3api", "put-object", "--bucket", "mpver", "--key", "src.bin", "--body", randomFile(10).file]));
+    const uploadId = ok(await cli(["s3api", "create-multipart-upload", "--bucket", "mpb", "--key", "copied"])).json.UploadId;
+    const copy = (n: number, range?: string) =>
+      cli(["s3api", "upload-part-copy", "--bucket", "mpb", "--key", "copied", "--upload-id", uploadId, "--part-number", String(n), "--copy-source", `mpver/src.bin?versionId=${srcVersion}`, ...(range ? ["--copy-source-range", range] : [])]);
+    const p1 = ok(await copy(1, `bytes=0-${5 * MiB - 1}`)).json;
+    expect(p1.CopyPartResult.ETag).toBe(`"${md5(data.subarray(0, 5 * MiB)).toString("hex")}"`);
+    expect(p1.CopySourceVersionId).toBe(srcVersion);
+    const p2 = ok(await copy(2)).json;
+    expect(cliErrorCode(await copy(3, `bytes=0-${9 * MiB}`))).toBe("InvalidArgument");
+    const missing = await cli(["s3api", "upload-part-copy", "--bucket", "mpb", "--key", "copied", "--upload-id", uploadId, "--part-number", "3", "--copy-source", "mpb/no-such-key"]);
+    expect(cliErrorCode(missing)).toBe("NoSuchKey");
+    const ifMatch = await cli(["s3api", "upload-part-copy", "--bucket", "mpb", "--key", "copied", "--upload-id", uploadId, "--part-number", "3", "--copy-source", `mpver/src.bin?versionId=${srcVersion}`, "--copy-source-if-match", '"0000"']);
+    expect(cliErrorCode(ifMatch)).toBe("PreconditionFailed");
+    ok(await cli(["s3api", "complete-multipart-upload", "--bucket", "mpb", "--key", "copied", "--upload-id", uploadId, "--multipart-upload", partsJson([[1, p1.CopyPartResult.ETag], [2, p2.CopyPartResult.ETag]])]));
+    const got = await s3().send(new GetObjectCommand({ Bucket: "mpb", Key: "copied" }));
+    expect(Buffer.from(await got.Body!.transformToByteArray()).equals(Buffer.concat([data.subarray(0, 5 * MiB), data]))).toBe(true);
+    // CLI v1 copies an object over its 8 MB threshold with UploadPartCopy (CLI v2 also asks for the source's tags first)
+    ok(await cli(["s3", "cp", "--only-show-errors", "s3://mpb/copied", "s3://mpb/copied-again"], { version: 1 }));
+    const again = ok(await cli(["s3api", "head-object", "--bucket", "mpb", "--key", "copied-again"])).json;
+    expect([again.ContentLength, again.ETag]).toEqual([14 * MiB, expectedEtag(Buffer.concat([data.subarray(0, 5 * MiB), data]), 8 * MiB)]);
+  });
+
+  it("the source needs s3:GetObject: a user who may only write is refused", async () => {
+    await s3().send(new PutObjectCommand({ Bucket: "mpb", Key: "secret-src", Body: "secret" }));
+    const writer = await userWith(server.url, "mp-copier", {
+      inline: { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "s3:PutObject", Resource: "arn:aws:s3:::mpb/dest" }] },
+    });
+    const uploadId = ok(await cli(["s3api", "create-multipart-upload", "--bucket", "mpb", "--key", "dest"], { creds: writer })).json.UploadId;
+    const r = await cli(["s3api", "upload-part-copy", "--bucket", "mpb", "--key", "dest", "--upload-id", uploadId, "--part-number", "1", "--copy-source", "mpb/secret-src"], { creds: writer });
+    expect(cliErrorCode(r)).toBe("AccessDenied");
+    expect(ok(await cli(["s3api", "list-parts", "--bucket", "mpb", "--key", "dest", "--upload-id", uploadId])).json.Parts ?? []).toEqual([]);
+  });
+});
+
 describe("versioning", () => {
   it("each Complete in a versioned bucket is a new version; in an unversioned one it replaces the null version and its bytes", async () => {
     const made: Array<{ versionId: string; data: Buffer }> = [];

@@ -1,5 +1,5 @@
 import crypto from "node:crypto";
-import type { ObjectVersion } from "../../../domain/s3/buckets.js";
+import { isValidVersionId, type ObjectVersion } from "../../../domain/s3/buckets.js";
 import { CHECKSUM_ALGORITHMS, hasherFor, type ChecksumAlgorithm, type Hasher } from "../../../domain/s3/checksums.js";
 import { UploadError, type Part, type Upload } from "../../../domain/s3/uploads.js";
 import { storeError } from "./buckets.js";
@@ -186,9 +186,107 @@ export async function uploadPart(ctx: S3Context, call: S3Call): Promise<void> {
   send(req, 200, headers);
 }
 
+/** x-amz-copy-source: `[/]bucket/key[?versionId=…]`, the key URL-encoded. */
+function copySource(req: S3Request): { bucket: string; key: string; versionId?: string } {
+  const raw = req.header("x-amz-copy-source") ?? "";
+  const q = raw.indexOf("?");
+  const pathPart = (q >= 0 ? raw.slice(0, q) : raw).replace(/^\//, "");
+  const slash = pathPart.indexOf("/");
+  const bad = () => s3Errors.invalidArgument("Invalid copy source object key", "x-amz-copy-source", raw);
+  if (slash <= 0 || slash === pathPart.length - 1) throw bad();
+  let bucket: string;
+  let key: string;
+  try {
+    bucket = decodeURIComponent(pathPart.slice(0, slash));
+    key = decodeURIComponent(pathPart.slice(slash + 1));
+  } catch {
+    throw bad();
+  }
+  let versionId: string | undefined;
+  if (q >= 0) {
+    const params = new URLSearchParams(raw.slice(q + 1));
+    versionId = params.get("versionId") ?? undefined;
+    if (versionId !== undefined && !isValidVersionId(versionId)) throw s3Errors.invalidVersionId(versionId);
+  }
+  return { bucket, key, versionId };
+}
+
+/** The x-amz-copy-source-if-* conditions against the source, as S3 pairs them (a true If-Match overrides If-Unmodified-Since, a false If-None-Match If-Modified-Since). */
+function copyPreconditions(req: S3Request, v: ObjectVersion): void {
+  const lastModified = Math.floor(v.created_at / 1000) * 1000;
+  const h = (n: string) => req.header(`x-amz-copy-source-if-${n}`);
+  const ifMatch = h("match");
+  const ifNoneMatch = h("none-match");
+  const ifUnmodified = h("unmodified-since");
+  const ifModified = h("modified-since");
+  const failed = (which: string) => s3Errors.preconditionFailed(`x-amz-copy-source-If-${which}`);
+  if (ifMatch !== undefined && !etagMatches(ifMatch, v.etag)) throw failed("Match");
+  if (ifMatch === undefined && ifUnmodified !== undefined && !Number.isNaN(Date.parse(ifUnmodified)) && lastModified > Date.parse(ifUnmodified)) throw failed("Unmodified-Since");
+  if (ifNoneMatch !== undefined && etagMatches(ifNoneMatch, v.etag)) throw failed("None-Match");
+  if (ifNoneMatch === undefined && ifModified !== undefined && !Number.isNaN(Date.parse(ifModified)) && lastModified <= Date.parse(ifModified)) throw failed("Modified-Since");
+}
+
+/**
+ * UploadPartCopy: a part made of an existing object's bytes (all of them, or the
+ * x-amz-copy-source-range), streamed from its blob into the part's through the ObjectStore.
+ * Authorized as s3:PutObject on the upload's key and s3:GetObject (GetObjectVersion with a
+ * version ID) on the source.
+ */
 export async function uploadPartCopy(ctx: S3Context, call: S3Call): Promise<void> {
-  await ctx.authorize(call.caller, "UploadPartCopy", { Bucket: call.req.bucket, Key: call.req.key });
-  throw s3Errors.notImplemented("UploadPartCopy (x-amz-copy-source on UploadPart)");
+  const { req, caller } = call;
+  await ctx.authorize(caller, "UploadPartCopy", { Bucket: req.bucket, Key: req.key });
+  const src = copySource(req);
+  await ctx.authorize(caller, src.versionId !== undefined ? "GetObject(versionId)" : "GetObject", { Bucket: src.bucket, Key: src.key, VersionId: src.versionId });
+  const partNumber = partNumberOf(req);
+  const upload = await requireUpload(ctx, req);
+  if (!(await ctx.store.getBucket(src.bucket))) throw s3Errors.noSuchBucket(src.bucket);
+  const v = await ctx.store.getVersion(src.bucket, src.key, src.versionId);
+  if (!v) throw src.versionId !== undefined ? s3Errors.noSuchVersion(src.key, src.versionId) : s3Errors.noSuchKey(src.key);
+  if (v.delete_marker) {
+    if (src.versionId !== undefined) throw s3Errors.invalidRequest("The source of a copy request may not specifically refer to a delete marker by version id.");
+    throw s3Errors.noSuchKey(src.key);
+  }
+  copyPreconditions(req, v);
+  const rangeText = req.header("x-amz-copy-source-range");
+  let range: { start: number; end: number } | undefined;
+  if (rangeText !== undefined) {
+    const m = /^bytes=(\d+)-(\d+)$/.exec(rangeText.trim());
+    if (!m || Number(m[1]) > Number(m[2]) || Number(m[2]) >= v.size) {
+      throw s3Errors.invalidArgument(`Range specified is not valid for source object of size: ${v.size}`, "x-amz-copy-source-range", rangeText);
+    }
+    range = { start: Number(m[1]), end: Number(m[2]) };
+  }
+  const size = range ? range.end - range.start + 1 : v.size;
+  if (size > MAX_PART_SIZE) throw s3Errors.entityTooLarge(MAX_PART_SIZE);
+  const md5 = hasherFor("MD5");
+  const wanted = upload.checksum_algorithm as ChecksumAlgorithm | null;
+  const own = wanted ? hasherFor(wanted) : undefined;
+  const objects = ctx.store.objects;
+  async function* bytes(): AsyncGenerator<Buffer> {
+    if (size === 0 || !v!.blob) return;
+    for await (const chunk of objects.read(v!.blob, range)) yield chunk as Buffer;
+  }
+  const written = await objects.put(bytes(), own ? [md5, own] : [md5], (n) => {
+    if (n !== size) throw new Error(`copied ${n} bytes where the source range has ${size}`);
+  });
+  const etag = md5.digest().toString("hex");
+  const checksum = own && wanted ? { algorithm: wanted, value: own.digest().toString("base64") } : undefined;
+  try {
+    await ctx.store.uploads.putPart(upload.upload_id, partNumber, written, {
+      size: written.size,
+      etag,
+      checksumAlgorithm: checksum?.algorithm ?? null,
+      checksum: checksum?.value ?? null,
+    });
+  } catch (e) {
+    throw uploadFailure(e, req);
+  }
+  const srcBucket = await ctx.store.getBucket(src.bucket);
+  sendXml(
+    req,
+    doc("CopyPartResult", el("ETag", quoted(etag)) + el("LastModified", isoTime(Date.now())) + (checksum ? el(`Checksum${checksum.algorithm}`, checksum.value) : "")),
+    { "x-amz-copy-source-version-id": srcBucket?.versioning ? v.version_id : undefined, "x-amz-server-side-encryption": "AES256" },
+  );
 }
 
 interface CompletePart {
