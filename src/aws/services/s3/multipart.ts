@@ -461,10 +461,13 @@ export async function completeMultipartUpload(ctx: S3Context, call: S3Call): Pro
     else sendXml(req, xml, { "x-amz-version-id": versionHeader(result.versioning, result.versionId), "x-amz-server-side-encryption": "AES256" });
   } catch (e) {
     keepAlive.stop();
-    if (!keepAlive.started) throw e;
+    let err = e instanceof S3Error ? e : undefined;
+    // a part's bytes gone mid-assembly: an Abort (or another Complete) won the race
+    if (!err && !(await ctx.store.uploads.get(req.bucket, key, upload.upload_id).catch(() => upload))) err = errors.noSuchUpload(upload.upload_id);
+    if (!keepAlive.started) throw err ?? e;
     // the 200 is out: the error is the body (no whitespace after it: SDK v3 reads the last bytes)
-    if (!(e instanceof S3Error)) ctx.log.error({ err: e, reqId: req.id }, "unexpected error completing a multipart upload");
-    keepAlive.finish(errorXml(e instanceof S3Error ? e : s3Errors.internal(), req.id));
+    if (!err) ctx.log.error({ err: e, reqId: req.id }, "unexpected error completing a multipart upload");
+    keepAlive.finish(errorXml(err ?? s3Errors.internal(), req.id));
   }
 }
 
