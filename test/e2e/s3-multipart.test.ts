@@ -8,6 +8,7 @@ import {
   CreateMultipartUploadCommand,
   GetObjectCommand,
   HeadObjectCommand,
+  ListMultipartUploadsCommand,
   ListObjectVersionsCommand,
   PutBucketVersioningCommand,
   PutObjectCommand,
@@ -455,6 +456,36 @@ describe("durability", () => {
     } finally {
       await s.stop();
     }
+  });
+});
+
+describe("Complete racing Abort", () => {
+  it("leaves the object whole or absent (never half), the upload gone, and no stray bytes", async () => {
+    await s3().send(new CreateBucketCommand({ Bucket: "mprace" }));
+    const before = blobCount(server.dataDir);
+    const part = Buffer.alloc(64 * MiB, 7);
+    const { UploadId } = await s3().send(new CreateMultipartUploadCommand({ Bucket: "mprace", Key: "k" }));
+    const parts = [];
+    for (let n = 1; n <= 4; n++) parts.push({ PartNumber: n, ETag: (await s3().send(new UploadPartCommand({ Bucket: "mprace", Key: "k", UploadId, PartNumber: n, Body: part }))).ETag });
+    const [completed, aborted] = await Promise.allSettled([
+      s3().send(new CompleteMultipartUploadCommand({ Bucket: "mprace", Key: "k", UploadId, MultipartUpload: { Parts: parts } })),
+      new Promise((r) => setTimeout(r, 200)).then(() => aws(server.url, ["s3api", "abort-multipart-upload", "--bucket", "mprace", "--key", "k", "--upload-id", UploadId!])),
+    ]);
+    const head = await s3()
+      .send(new HeadObjectCommand({ Bucket: "mprace", Key: "k" }))
+      .catch(() => undefined);
+    if (completed.status === "fulfilled") {
+      // Complete won: the object is all four parts, and the abort found no upload
+      expect(head?.ContentLength).toBe(4 * part.length);
+      expect(cliErrorCode((aborted as PromiseFulfilledResult<CliResult>).value)).toBe("NoSuchUpload");
+      expect(blobCount(server.dataDir)).toBe(before + 1);
+    } else {
+      expect(head).toBeUndefined();
+      expect((aborted as PromiseFulfilledResult<CliResult>).value.code).toBe(0);
+      expect(blobCount(server.dataDir)).toBe(before);
+    }
+    const listed = await s3().send(new ListMultipartUploadsCommand({ Bucket: "mprace" }));
+    expect(listed.Uploads ?? []).toEqual([]);
   });
 });
 
