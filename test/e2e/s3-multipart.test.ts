@@ -9,6 +9,7 @@ import {
   GetObjectCommand,
   HeadObjectCommand,
   ListMultipartUploadsCommand,
+  ListObjectsV2Command,
   ListObjectVersionsCommand,
   PutBucketVersioningCommand,
   PutObjectCommand,
@@ -129,6 +130,8 @@ describe("the JavaScript SDK's multipart calls, with its default checksums", () 
       expect([c.ChecksumCRC32, c.ChecksumType]).toEqual([expected, type]);
       const head = await s3().send(new HeadObjectCommand({ Bucket: "mpb", Key: key, ChecksumMode: "ENABLED" }));
       expect([head.ChecksumCRC32, head.ChecksumType]).toEqual([expected, type]);
+      const listed = await s3().send(new ListObjectsV2Command({ Bucket: "mpb", Prefix: key }));
+      expect(listed.Contents?.map((c) => [c.ChecksumAlgorithm, c.ChecksumType])).toEqual([[["CRC32"], type]]);
       // the SDK validates a full-object checksum on the read, and skips a composite one
       const got = await s3().send(new GetObjectCommand({ Bucket: "mpb", Key: key, ChecksumMode: "ENABLED" }));
       expect(Buffer.from(await got.Body!.transformToByteArray()).equals(data)).toBe(true);

@@ -85,13 +85,18 @@ export function markerPrefix(marker: string | undefined, prefix: string, delimit
   return marker.indexOf(delimiter, prefix.length) === marker.length - delimiter.length ? marker : undefined;
 }
 
+/** A multipart upload's composite checksum is `<base64>-<parts>`; any other is of the whole object. */
+function checksumType(row: ObjectVersion): string {
+  return row.checksum?.includes("-") ? "COMPOSITE" : "FULL_OBJECT";
+}
+
 function contents(ctx: S3Context, row: ObjectVersion, enc: (s: string) => string, owner: boolean): string {
   return wrap(
     "Contents",
     el("Key", enc(row.key)) +
       el("LastModified", isoTime(row.created_at)) +
       el("ETag", `"${row.etag}"`) +
-      (row.checksum_algorithm ? el("ChecksumAlgorithm", row.checksum_algorithm) + el("ChecksumType", "FULL_OBJECT") : "") +
+      (row.checksum_algorithm ? el("ChecksumAlgorithm", row.checksum_algorithm) + el("ChecksumType", checksumType(row)) : "") +
       el("Size", row.size) +
       el("StorageClass", "STANDARD") +
       (owner ? wrap("Owner", el("ID", ctx.ownerId) + el("DisplayName", ctx.ownerName)) : ""),
@@ -221,7 +226,7 @@ export async function listObjectVersions(ctx: S3Context, { req, caller }: S3Call
             el("Size", r.size) +
             el("StorageClass", "STANDARD") +
             owner +
-            (r.checksum_algorithm ? el("ChecksumAlgorithm", r.checksum_algorithm) + el("ChecksumType", "FULL_OBJECT") : ""),
+            (r.checksum_algorithm ? el("ChecksumAlgorithm", r.checksum_algorithm) + el("ChecksumType", checksumType(r)) : ""),
         );
   }
   for (const item of page.items) body += "prefix" in item ? wrap("CommonPrefixes", el("Prefix", enc(item.prefix))) : "";
