@@ -473,6 +473,10 @@ export interface S3UploadsTable {
   tagging: string | null;
   owner_arn: string;
   initiated_at: number;
+  /** when CompleteMultipartUpload made the object; null while in progress */
+  completed_at: number | null;
+  /** JSON of Complete's result (ETag, version, checksum), for a retried Complete */
+  completed: string | null;
 }
 
 /** One uploaded part of a multipart upload; its bytes are a blob in the ObjectStore. */

@@ -382,6 +382,14 @@ describe("versioning", () => {
       expect(r.VersionId).toMatch(/^[A-Za-z0-9]{32}$/);
       made.push({ versionId: r.VersionId, data: data[0]! });
     }
+    // a Complete retried with the same parts (its answer lost) gets the same answer, and makes nothing new
+    const r1 = await uploadWithParts("mpver", "retried", [100]);
+    const completeArgs = ["s3api", "complete-multipart-upload", "--bucket", "mpver", "--key", "retried", "--upload-id", r1.uploadId, "--multipart-upload", partsJson([[1, r1.etags[0]!]])];
+    const first = ok(await cli(completeArgs)).json;
+    const retried = ok(await cli(completeArgs)).json;
+    expect([retried.ETag, retried.VersionId]).toEqual([first.ETag, first.VersionId]);
+    expect((await s3().send(new ListObjectVersionsCommand({ Bucket: "mpver", Prefix: "retried" }))).Versions?.length).toBe(1);
+    expect(cliErrorCode(await cli(["s3api", "abort-multipart-upload", "--bucket", "mpver", "--key", "retried", "--upload-id", r1.uploadId]))).toBe("NoSuchUpload");
     const versions = await s3().send(new ListObjectVersionsCommand({ Bucket: "mpver", Prefix: "doc" }));
     expect(versions.Versions?.map((v) => [v.VersionId, v.IsLatest, v.Size])).toEqual([
       [made[1]!.versionId, true, 1235],

@@ -119,8 +119,8 @@ export class S3Store {
     v: NewVersion,
     /** conditional writes: sees the key's current version (or marker) under the lock, throws to refuse */
     precondition?: (current: ObjectVersion | undefined) => void,
-    /** more to change in the same transaction (CompleteMultipartUpload removes its upload); throws to refuse */
-    alsoInTransaction?: (trx: Kysely<Database>) => Promise<void>,
+    /** more to change in the same transaction, given the new version's ID (CompleteMultipartUpload ends its upload); throws to refuse */
+    alsoInTransaction?: (trx: Kysely<Database>, versionId: string) => Promise<void>,
   ): Promise<{ versionId: string; versioning: string | null; createdAt: number }> {
     const replaced: string[] = [];
     const createdAt = Date.now();
@@ -145,7 +145,7 @@ export class S3Store {
           owner_arn: v.ownerArn,
           parts: v.parts ? JSON.stringify(v.parts) : null,
         });
-        if (alsoInTransaction) await alsoInTransaction(trx);
+        if (alsoInTransaction) await alsoInTransaction(trx, versionId);
         return { versionId, versioning: b.versioning, createdAt };
       });
     } catch (e) {
@@ -227,6 +227,8 @@ export class S3Store {
 
   /** Interrupted writes, and blobs of PUTs, parts and Completes killed before their commit. */
   async sweep(before: number): Promise<number> {
+    // a retried Complete comes within minutes; a day on, the record of the answer goes
+    await this.uploads.forgetCompleted(before - 86400_000);
     return this.objects.sweep(
       async (blob) =>
         Boolean(await this.db.selectFrom("s3_versions").select("id").where("blob", "=", blob).executeTakeFirst()) ||

@@ -25,6 +25,16 @@ export interface NewUpload {
   ownerArn: string;
 }
 
+/** What Complete answered, kept with the completed upload for a retry. */
+export interface CompletedUpload {
+  etag: string;
+  versionId: string;
+  versioning: string | null;
+  checksumAlgorithm: string | null;
+  checksum: string | null;
+  checksumType: string | null;
+}
+
 export interface NewPart {
   size: number;
   etag: string;
@@ -86,7 +96,32 @@ export class Uploads {
 
   /** The upload, if it is in progress for this bucket and key. */
   get(bucket: string, key: string, uploadId: string): Promise<Upload | undefined> {
-    return this.db.selectFrom("s3_uploads").selectAll().where("upload_id", "=", uploadId).where("bucket", "=", bucket).where("key", "=", key).executeTakeFirst();
+    return this.db
+      .selectFrom("s3_uploads")
+      .selectAll()
+      .where("upload_id", "=", uploadId)
+      .where("bucket", "=", bucket)
+      .where("key", "=", key)
+      .where("completed_at", "is", null)
+      .executeTakeFirst();
+  }
+
+  /** What Complete answered for this upload, if it was completed (and not yet forgotten). */
+  async getCompleted(bucket: string, key: string, uploadId: string): Promise<CompletedUpload | undefined> {
+    const row = await this.db
+      .selectFrom("s3_uploads")
+      .select("completed")
+      .where("upload_id", "=", uploadId)
+      .where("bucket", "=", bucket)
+      .where("key", "=", key)
+      .where("completed_at", "is not", null)
+      .executeTakeFirst();
+    return row?.completed ? (JSON.parse(row.completed) as CompletedUpload) : undefined;
+  }
+
+  /** Drops the records of uploads completed before `before` (epoch ms). */
+  async forgetCompleted(before: number): Promise<void> {
+    await this.db.deleteFrom("s3_uploads").where("completed_at", "is not", null).where("completed_at", "<", before).execute();
   }
 
   /**
@@ -99,7 +134,7 @@ export class Uploads {
     try {
       await this.db.transaction().execute(async (trx) => {
         await lockInTransaction(trx, this.engine, `s3-upload:${uploadId}`);
-        const u = await trx.selectFrom("s3_uploads").select("upload_id").where("upload_id", "=", uploadId).executeTakeFirst();
+        const u = await trx.selectFrom("s3_uploads").select("upload_id").where("upload_id", "=", uploadId).where("completed_at", "is", null).executeTakeFirst();
         if (!u) throw new UploadError("NoSuchUpload");
         const old = await trx.selectFrom("s3_parts").select("blob").where("upload_id", "=", uploadId).where("part_number", "=", partNumber).executeTakeFirst();
         if (old) {
@@ -134,7 +169,7 @@ export class Uploads {
 
   /** Uploads in key order, oldest first within a key, at or after `from` and after the (key, row id) marker. */
   listUploads(bucket: string, from: string, after: { key: string; id?: number } | undefined, limit: number): Promise<Upload[]> {
-    let q = this.db.selectFrom("s3_uploads").selectAll().where("bucket", "=", bucket);
+    let q = this.db.selectFrom("s3_uploads").selectAll().where("bucket", "=", bucket).where("completed_at", "is", null);
     if (from) q = q.where("key", ">=", from);
     if (after) {
       const a = after;
@@ -147,7 +182,9 @@ export class Uploads {
   async abort(bucket: string, key: string, uploadId: string): Promise<void> {
     const dropped = await this.db.transaction().execute(async (trx) => {
       await lockInTransaction(trx, this.engine, `s3-upload:${uploadId}`);
-      return removeUpload(trx, bucket, key, uploadId);
+      const blobs = await removeParts(trx, bucket, key, uploadId);
+      await trx.deleteFrom("s3_uploads").where("upload_id", "=", uploadId).execute();
+      return blobs;
     });
     await this.store.dropBlobs(dropped);
   }
@@ -171,26 +208,32 @@ export class Uploads {
   }
 
   /**
-   * Makes the assembled blob the key's latest version and removes the upload in the same
-   * transaction. The parts used must still be the ones assembled (a part re-uploaded meanwhile
-   * is PartChanged); when the upload is gone it is NoSuchUpload. Either way the new blob goes.
+   * Makes the assembled blob the key's latest version and, in the same transaction, removes the
+   * upload's parts and marks it completed with the answer (for a retried Complete). The parts
+   * used must still be the ones assembled (a part re-uploaded meanwhile is PartChanged); when
+   * the upload is gone it is NoSuchUpload. Either way the new blob goes.
    */
   async complete(
     upload: Upload,
     used: Part[],
     v: NewVersion,
+    checksumType: string | null,
     precondition?: (current: ObjectVersion | undefined) => void,
-  ): Promise<{ versionId: string; versioning: string | null; createdAt: number }> {
+  ): Promise<CompletedUpload> {
     let dropped: string[] = [];
-    const result = await this.store.putVersion(upload.bucket, upload.key, v, precondition, async (trx) => {
+    let answer: CompletedUpload | undefined;
+    await this.store.putVersion(upload.bucket, upload.key, v, precondition, async (trx, versionId) => {
       await lockInTransaction(trx, this.engine, `s3-upload:${upload.upload_id}`);
       const now = await trx.selectFrom("s3_parts").select(["part_number", "blob"]).where("upload_id", "=", upload.upload_id).execute();
       const blobOf = new Map(now.map((p) => [p.part_number, p.blob]));
       if (now.length > 0 && used.some((p) => blobOf.get(p.part_number) !== p.blob)) throw new UploadError("PartChanged");
-      dropped = await removeUpload(trx, upload.bucket, upload.key, upload.upload_id);
+      dropped = await removeParts(trx, upload.bucket, upload.key, upload.upload_id);
+      const b = await trx.selectFrom("s3_buckets").select("versioning").where("name", "=", upload.bucket).executeTakeFirstOrThrow();
+      answer = { etag: v.etag, versionId, versioning: b.versioning, checksumAlgorithm: v.checksumAlgorithm, checksum: v.checksum, checksumType };
+      await trx.updateTable("s3_uploads").set({ completed_at: Date.now(), completed: JSON.stringify(answer) }).where("upload_id", "=", upload.upload_id).execute();
     });
     await this.store.dropBlobs(dropped);
-    return result;
+    return answer!;
   }
 
   /** Every upload of a bucket being deleted, in its transaction; returns the part blobs to delete after the commit. */
@@ -203,12 +246,21 @@ export class Uploads {
   }
 }
 
-/** Removes an upload and its parts in the transaction; returns the part blobs to delete after the commit. */
-async function removeUpload(trx: Kysely<Database>, bucket: string, key: string, uploadId: string): Promise<string[]> {
-  const u = await trx.selectFrom("s3_uploads").select("upload_id").where("upload_id", "=", uploadId).where("bucket", "=", bucket).where("key", "=", key).executeTakeFirst();
+/**
+ * Removes the parts of an upload in progress, in the transaction (NoSuchUpload when there is no
+ * such upload, or it was completed); returns the part blobs to delete after the commit.
+ */
+async function removeParts(trx: Kysely<Database>, bucket: string, key: string, uploadId: string): Promise<string[]> {
+  const u = await trx
+    .selectFrom("s3_uploads")
+    .select("upload_id")
+    .where("upload_id", "=", uploadId)
+    .where("bucket", "=", bucket)
+    .where("key", "=", key)
+    .where("completed_at", "is", null)
+    .executeTakeFirst();
   if (!u) throw new UploadError("NoSuchUpload");
   const blobs = await trx.selectFrom("s3_parts").select("blob").where("upload_id", "=", uploadId).execute();
   await trx.deleteFrom("s3_parts").where("upload_id", "=", uploadId).execute();
-  await trx.deleteFrom("s3_uploads").where("upload_id", "=", uploadId).execute();
   return blobs.map((b) => b.blob);
 }

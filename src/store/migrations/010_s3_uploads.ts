@@ -5,7 +5,8 @@ import type { Engine } from "../db.js";
  * S3 multipart uploads (issue 13): one row per upload in progress, one per part uploaded to it.
  * A part's bytes are a blob in the ObjectStore, durable before its row commits, as a version's
  * are. CompleteMultipartUpload removes both rows in the transaction that makes the object's
- * version, so an upload is either still listed (parts intact) or its object exists, never both.
+ * version (the upload row stays, marked completed, to answer a retried Complete), so an upload
+ * is either in progress (parts intact) or its object exists, never both.
  *
  * Keys sort by their UTF-8 bytes as in 008 (`collate "C"` on PostgreSQL); `id` orders uploads of
  * one key by when they were initiated, as ListMultipartUploads lists them.
@@ -30,6 +31,10 @@ export async function up(db: Kysely<unknown>, engine: Engine): Promise<void> {
     .addColumn("tagging", "text")
     .addColumn("owner_arn", "text", (c) => c.notNull())
     .addColumn("initiated_at", big, (c) => c.notNull())
+    // set by CompleteMultipartUpload (its parts gone), so that a retried Complete gets the same
+    // answer, as on AWS: JSON of the result; null while the upload is in progress
+    .addColumn("completed_at", big)
+    .addColumn("completed", "text")
     .execute();
   await db.schema.createIndex("s3_uploads_key").on("s3_uploads").columns(["bucket", "key", "id"]).execute();
   await db.schema

@@ -1,7 +1,7 @@
 import crypto from "node:crypto";
 import { isValidVersionId, type ObjectVersion } from "../../../domain/s3/buckets.js";
 import { CHECKSUM_ALGORITHMS, hasherFor, type ChecksumAlgorithm, type Hasher } from "../../../domain/s3/checksums.js";
-import { UploadError, type Part, type Upload } from "../../../domain/s3/uploads.js";
+import { UploadError, type CompletedUpload, type Part, type Upload } from "../../../domain/s3/uploads.js";
 import { storeError } from "./buckets.js";
 import type { S3Call, S3Context } from "./context.js";
 import { S3Error, errorXml, s3Errors } from "./errors.js";
@@ -382,6 +382,19 @@ class KeepAlive {
   }
 }
 
+function completeResult(req: S3Request, key: string, r: CompletedUpload): string {
+  const host = req.header("host") ?? "localhost";
+  const location = `${req.raw.socket && "encrypted" in req.raw.socket ? "https" : "http"}://${host}/${req.bucket}/${encodeURIComponent(key).replace(/%2F/g, "/")}`;
+  return doc(
+    "CompleteMultipartUploadResult",
+    el("Location", location) +
+      el("Bucket", req.bucket) +
+      el("Key", key) +
+      el("ETag", quoted(r.etag)) +
+      (r.checksumAlgorithm && r.checksum ? el(`Checksum${r.checksumAlgorithm}`, r.checksum) + el("ChecksumType", r.checksumType) : ""),
+  );
+}
+
 /**
  * CompleteMultipartUpload: the list checked against the parts, their bytes streamed in order
  * into one new blob through the ObjectStore, which then becomes the key's latest version by
@@ -396,8 +409,19 @@ export async function completeMultipartUpload(ctx: S3Context, call: S3Call): Pro
   const ifMatch = req.header("if-match");
   if (ifNoneMatch !== undefined && ifNoneMatch.trim() !== "*") throw s3Errors.notImplemented("If-None-Match other than * on CompleteMultipartUpload");
   const { data } = await readSmallBody(req, call.payloadHash, COMPLETE_XML_LIMIT);
-  const upload = await requireUpload(ctx, req);
+  if (!(await ctx.store.getBucket(req.bucket))) throw s3Errors.noSuchBucket(req.bucket);
   const listed = completeParts(data);
+  const uploadId = req.query.get("uploadId") ?? "";
+  const upload = uploadId ? await ctx.store.uploads.get(req.bucket, key, uploadId) : undefined;
+  if (!upload) {
+    // a Complete retried (its answer lost on the way, or an error in a late 200) after one that
+    // succeeded, with the same parts: the same answer, as AWS gives
+    const done = uploadId ? await ctx.store.uploads.getCompleted(req.bucket, key, uploadId) : undefined;
+    const sameParts = listed.every((l) => /^"?[0-9a-f]{32}"?$/.test(l.etag)) && multipartEtag(listed.map((l) => ({ etag: l.etag.replace(/"/g, "") }))) === done?.etag;
+    if (!done || !sameParts) throw errors.noSuchUpload(uploadId);
+    sendXml(req, completeResult(req, key, done), { "x-amz-version-id": versionHeader(done.versioning, done.versionId), "x-amz-server-side-encryption": "AES256" });
+    return;
+  }
   const uploaded = new Map<number, Part>();
   for (let after = 0; ; ) {
     const page = await ctx.store.uploads.listParts(upload.upload_id, after, 1000);
@@ -418,7 +442,7 @@ export async function completeMultipartUpload(ctx: S3Context, call: S3Call): Pro
   try {
     const written = await ctx.store.uploads.assemble(used, fullHasher ? [fullHasher] : []);
     const checksum = algorithm ? (fullHasher ? fullHasher.digest().toString("base64") : compositeChecksum(algorithm, used)) : null;
-    let result;
+    let result: CompletedUpload;
     try {
       result = await ctx.store.uploads.complete(
         upload,
@@ -434,6 +458,7 @@ export async function completeMultipartUpload(ctx: S3Context, call: S3Call): Pro
           ownerArn: caller.principal.arn,
           parts: used.map((p) => p.size),
         },
+        algorithm ? upload.checksum_type : null,
         (current: ObjectVersion | undefined) => {
           const live = current && !current.delete_marker ? current : undefined;
           if (ifNoneMatch !== undefined && live) throw s3Errors.preconditionFailed("If-None-Match");
@@ -447,16 +472,7 @@ export async function completeMultipartUpload(ctx: S3Context, call: S3Call): Pro
       throw uploadFailure(e, req);
     }
     keepAlive.stop();
-    const host = req.header("host") ?? "localhost";
-    const location = `${req.raw.socket && "encrypted" in req.raw.socket ? "https" : "http"}://${host}/${req.bucket}/${encodeURIComponent(key).replace(/%2F/g, "/")}`;
-    const xml = doc(
-      "CompleteMultipartUploadResult",
-      el("Location", location) +
-        el("Bucket", req.bucket) +
-        el("Key", key) +
-        el("ETag", quoted(etag)) +
-        (algorithm && checksum ? el(`Checksum${algorithm}`, checksum) + el("ChecksumType", upload.checksum_type) : ""),
-    );
+    const xml = completeResult(req, key, result);
     if (keepAlive.started) keepAlive.finish(xml);
     else sendXml(req, xml, { "x-amz-version-id": versionHeader(result.versioning, result.versionId), "x-amz-server-side-encryption": "AES256" });
   } catch (e) {
