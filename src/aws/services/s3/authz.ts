@@ -58,7 +58,8 @@ export function s3AuthzTable(partition: string): AuthzTable {
     CompleteMultipartUpload: rule("s3:PutObject", objectArn),
     AbortMultipartUpload: rule("s3:AbortMultipartUpload", objectArn),
     ListParts: rule("s3:ListMultipartUploadParts", objectArn),
-    ListMultipartUploads: rule("s3:ListBucketMultipartUploads", bucketArn, { keys: listKeys }),
+    // s3:prefix and s3:delimiter are ListBucket's condition keys, not this action's
+    ListMultipartUploads: rule("s3:ListBucketMultipartUploads", bucketArn),
     DeleteObjects: { action: "s3:DeleteObject", resources: () => [], decidedBy: "handler" },
   };
 }
