@@ -457,6 +457,41 @@ export interface S3VersionsTable {
   parts: string | null;
 }
 
+/** A multipart upload in progress (CreateMultipartUpload until Complete or Abort). */
+export interface S3UploadsTable {
+  id: Generated<number>;
+  upload_id: string;
+  bucket: string;
+  key: string;
+  content_type: string | null;
+  /** JSON object of the stored response headers the object will have */
+  headers: string;
+  checksum_algorithm: string | null;
+  /** COMPOSITE or FULL_OBJECT; null when no checksum algorithm was asked for */
+  checksum_type: string | null;
+  /** the tag set from x-amz-tagging, JSON as s3_versions.tags, for the completed object; null: none */
+  tagging: string | null;
+  owner_arn: string;
+  initiated_at: number;
+  /** when CompleteMultipartUpload made the object; null while in progress */
+  completed_at: number | null;
+  /** JSON of Complete's result (ETag, version, checksum), for a retried Complete */
+  completed: string | null;
+}
+
+/** One uploaded part of a multipart upload; its bytes are a blob in the ObjectStore. */
+export interface S3PartsTable {
+  upload_id: string;
+  part_number: number;
+  size: number;
+  /** hex MD5, unquoted */
+  etag: string;
+  blob: string;
+  checksum_algorithm: string | null;
+  checksum: string | null;
+  created_at: number;
+}
+
 export interface Database {
   repositories: RepositoriesTable;
   repository_tags: RepositoryTagsTable;
@@ -498,4 +533,6 @@ export interface Database {
   client_request_tokens: ClientRequestTokensTable;
   s3_buckets: S3BucketsTable;
   s3_versions: S3VersionsTable;
+  s3_uploads: S3UploadsTable;
+  s3_parts: S3PartsTable;
 }

@@ -4,6 +4,7 @@ import { isUniqueViolation, lockInTransaction, type Engine } from "../../store/d
 import type { Database, S3BucketsTable, S3VersionsTable } from "../../store/schema.js";
 import type { Logger } from "../../log.js";
 import type { ObjectStore } from "./object-store.js";
+import { Uploads } from "./uploads.js";
 
 export type Bucket = Selectable<S3BucketsTable>;
 export type ObjectVersion = Selectable<S3VersionsTable>;
@@ -48,6 +49,8 @@ export interface NewVersion {
   origin?: ChangeOrigin;
   /** the version's tag set (x-amz-tagging, or a copy's); none when absent or empty */
   tags?: Tag[];
+  /** the part sizes, in part order, of an object CompleteMultipartUpload made */
+  parts?: number[];
 }
 
 export type CreationCause = "Put" | "Copy" | "CompleteMultipartUpload";
@@ -121,6 +124,9 @@ export function isValidVersionId(v: string): boolean {
  * change replaced is deleted only after the change commits.
  */
 export class S3Store {
+  /** multipart uploads in progress, whose Complete ends in putVersion */
+  readonly uploads: Uploads;
+
   constructor(
     private readonly db: Kysely<Database>,
     private readonly engine: Engine,
@@ -128,7 +134,9 @@ export class S3Store {
     private readonly log: Logger,
     /** bucket notifications, told of every change in its transaction */
     private readonly events?: ObjectEventSink,
-  ) {}
+  ) {
+    this.uploads = new Uploads(db, engine, objects, this);
+  }
 
   async createBucket(name: string, region: string, ownerArn: string): Promise<"created" | "exists"> {
     try {
@@ -154,15 +162,21 @@ export class S3Store {
     return this.db.selectFrom("s3_buckets").selectAll().orderBy("name").execute();
   }
 
-  /** Refuses while any version or delete marker remains. */
+  /**
+   * Refuses while any version or delete marker remains. Multipart uploads in progress do not
+   * keep a bucket (as on AWS): they go with it, and their parts' bytes after the commit.
+   */
   async deleteBucket(name: string): Promise<void> {
+    const dropped: string[] = [];
     await this.db.transaction().execute(async (trx) => {
       await lockInTransaction(trx, this.engine, `s3-bucket:${name}`);
       await requireIn(trx, name);
       const any = await trx.selectFrom("s3_versions").select("id").where("bucket", "=", name).limit(1).executeTakeFirst();
       if (any) throw new S3StoreError("BucketNotEmpty");
+      dropped.push(...(await this.uploads.removeAllIn(trx, name)));
       await trx.deleteFrom("s3_buckets").where("name", "=", name).execute();
     });
+    await this.dropBlobs(dropped);
   }
 
   async setVersioning(name: string, status: VersioningStatus): Promise<void> {
@@ -187,6 +201,8 @@ export class S3Store {
     v: NewVersion,
     /** conditional writes: sees the key's current version (or marker) under the lock, throws to refuse */
     precondition?: (current: ObjectVersion | undefined) => void,
+    /** more to change in the same transaction, given the new version's ID (CompleteMultipartUpload ends its upload); throws to refuse */
+    alsoInTransaction?: (trx: Kysely<Database>, versionId: string) => Promise<void>,
   ): Promise<{ versionId: string; versioning: string | null; createdAt: number }> {
     const replaced: string[] = [];
     const createdAt = Date.now();
@@ -211,7 +227,9 @@ export class S3Store {
           created_at: createdAt,
           owner_arn: v.ownerArn,
           tags: storedTags(v.tags),
+          parts: v.parts ? JSON.stringify(v.parts) : null,
         });
+        if (alsoInTransaction) await alsoInTransaction(trx, versionId);
         if (this.events) {
           const versioned = b.versioning !== null;
           const event = { eventName: `ObjectCreated:${v.cause ?? "Put"}`, key, size: v.size, etag: v.etag, versionId: versioned ? versionId : undefined, origin: v.origin, time: createdAt };
@@ -339,12 +357,20 @@ export class S3Store {
     return q.orderBy("key").orderBy("id", "desc").limit(limit).execute();
   }
 
-  /** Interrupted writes, and blobs of PUTs killed before their commit. */
+  /** Interrupted writes, and blobs of PUTs, parts and Completes killed before their commit. */
   async sweep(before: number): Promise<number> {
-    return this.objects.sweep(async (blob) => Boolean(await this.db.selectFrom("s3_versions").select("id").where("blob", "=", blob).executeTakeFirst()), before);
+    // a retried Complete comes within minutes; a day on, the record of the answer goes
+    await this.uploads.forgetCompleted(before - 86400_000);
+    return this.objects.sweep(
+      async (blob) =>
+        Boolean(await this.db.selectFrom("s3_versions").select("id").where("blob", "=", blob).executeTakeFirst()) ||
+        Boolean(await this.db.selectFrom("s3_parts").select("upload_id").where("blob", "=", blob).executeTakeFirst()),
+      before,
+    );
   }
 
-  private async dropBlobs(blobs: string[]): Promise<void> {
+  /** Deletes blobs no row names any more; a failure is logged, and the sweep at the next start removes them. */
+  async dropBlobs(blobs: string[]): Promise<void> {
     for (const blob of blobs) {
       await this.objects.delete(blob).catch((e) => this.log.warn({ err: e, blob }, "could not delete a replaced object's bytes (swept at the next start)"));
     }

@@ -9,6 +9,7 @@ import * as m006 from "./006_pull_requests.js";
 import * as m007 from "./007_outbox_consumers.js";
 import * as m008 from "./008_s3.js";
 import * as m009 from "./009_s3_configs.js";
+import * as m010 from "./010_s3_uploads.js";
 
 export interface Migration {
   name: string;
@@ -26,4 +27,5 @@ export const migrations: Migration[] = [
   { name: "007_outbox_consumers", up: m007.up },
   { name: "008_s3", up: m008.up },
   { name: "009_s3_configs", up: m009.up },
+  { name: "010_s3_uploads", up: m010.up },
 ];

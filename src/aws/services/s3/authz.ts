@@ -91,6 +91,14 @@ export function s3AuthzTable(partition: string): AuthzTable {
     DeleteBucketTagging: rule("s3:PutBucketTagging", bucketArn),
     DeleteObject: rule("s3:DeleteObject", objectArn),
     "DeleteObject(versionId)": rule("s3:DeleteObjectVersion", objectArn, { keys: versionKeys }),
+    CreateMultipartUpload: rule("s3:PutObject", objectArn),
+    UploadPart: rule("s3:PutObject", objectArn),
+    UploadPartCopy: rule("s3:PutObject", objectArn),
+    CompleteMultipartUpload: rule("s3:PutObject", objectArn),
+    AbortMultipartUpload: rule("s3:AbortMultipartUpload", objectArn),
+    ListParts: rule("s3:ListMultipartUploadParts", objectArn),
+    // s3:prefix and s3:delimiter are ListBucket's condition keys, not this action's
+    ListMultipartUploads: rule("s3:ListBucketMultipartUploads", bucketArn),
     DeleteObjects: { action: "s3:DeleteObject", resources: () => [], decidedBy: "handler" },
   };
 }

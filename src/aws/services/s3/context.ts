@@ -1,6 +1,7 @@
 import type { Caller } from "../../../domain/context.js";
 import type { ChangeOrigin, S3Store } from "../../../domain/s3/buckets.js";
 import type { S3Notifier } from "../../../domain/s3/notifications.js";
+import type { Logger } from "../../../log.js";
 import type { S3AuthzInput } from "./authz.js";
 import type { S3Request } from "./http.js";
 
@@ -15,6 +16,8 @@ export interface S3Context {
   notifications?: S3Notifier;
   /** a lifecycle day's length (shortened in tests), for x-amz-expiration */
   lifecycleDayMs: number;
+  /** for what goes wrong after a response has begun (a long CompleteMultipartUpload) */
+  log: Logger;
   /** throws AccessDenied unless the caller may run the operation (a row of the S3 table) */
   authorize(caller: Caller, operation: string, input: S3AuthzInput): Promise<void>;
   /** Allow or the denial message, without throwing (DeleteObjects decides per key) */

@@ -20,6 +20,7 @@ import * as copy from "./copy.js";
 import { S3Error, s3Errors } from "./errors.js";
 import { parseTarget, sendError, type S3Request } from "./http.js";
 import * as lists from "./lists.js";
+import * as multipart from "./multipart.js";
 import * as objects from "./objects.js";
 import * as tagging from "./tagging.js";
 
@@ -83,7 +84,7 @@ function route(req: S3Request): Handler | S3Error {
     if (m === "GET") return buckets.listBuckets;
     return s3Errors.methodNotAllowed(m, "SERVICE");
   }
-  if (q.has("uploads") || q.has("uploadId")) return s3Errors.notImplemented("multipart upload (CreateMultipartUpload, UploadPart, CompleteMultipartUpload and the rest)");
+  if (q.has("uploads") || q.has("uploadId")) return multipart.route(req);
   const unbuilt = ["policy", "acl", "cors", "website", "logging", "replication", "encryption", "object-lock", "retention", "legal-hold", "ownershipControls", "publicAccessBlock", "accelerate", "requestPayment", "analytics", "metrics", "inventory", "intelligent-tiering", "restore", "select", "torrent", "attributes", "policyStatus", "renameObject", "metadataTable", "abac"];
   // bucket configurations have no object-level form
   const sub = unbuilt.find((s) => q.has(s)) ?? (req.key !== undefined ? ["lifecycle", "notification"].find((s) => q.has(s)) : undefined);
@@ -232,6 +233,7 @@ export async function s3Plugin(app: FastifyInstance, opts: S3Options): Promise<v
     ownerName: opts.accountId,
     notifications: opts.notifications,
     lifecycleDayMs: opts.lifecycleDayMs ?? 86_400_000,
+    log: opts.log,
     authorize: (caller, operation, input) => authorizer(caller, service, operation, input),
     decide: async (caller, operation, input) => {
       try {

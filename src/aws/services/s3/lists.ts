@@ -11,7 +11,7 @@ const BATCH = 1000;
 const AFTER_ALL = "\u{10FFFF}";
 
 /** `encoding-type=url` as S3 applies it (and botocore undoes with unquote_plus): `/` kept, space as `+`. */
-function encoder(req: S3Request): (s: string) => string {
+export function encoder(req: S3Request): (s: string) => string {
   const type = req.query.get("encoding-type");
   if (type === undefined) return (s) => s;
   if (type !== "url") throw s3Errors.invalidArgument("Invalid Encoding Method specified in Request", "encoding-type", type);
@@ -39,7 +39,7 @@ interface Page<T> {
  * until `max` entries (keys and prefixes) are found; one more tells whether the list is truncated.
  * `skipUnder`: a common prefix already returned (a marker that was one), whose keys are skipped.
  */
-async function walk<T extends { key: string }>(
+export async function walk<T extends { key: string }>(
   fetch: (after: T | string | undefined) => Promise<T[]>,
   prefix: string,
   delimiter: string,
@@ -80,9 +80,14 @@ async function walk<T extends { key: string }>(
 }
 
 /** A marker that is a common prefix of this listing (its keys were folded, and are skipped). */
-function markerPrefix(marker: string | undefined, prefix: string, delimiter: string): string | undefined {
+export function markerPrefix(marker: string | undefined, prefix: string, delimiter: string): string | undefined {
   if (!marker || !delimiter || !marker.startsWith(prefix) || !marker.endsWith(delimiter)) return undefined;
   return marker.indexOf(delimiter, prefix.length) === marker.length - delimiter.length ? marker : undefined;
+}
+
+/** A multipart upload's composite checksum is `<base64>-<parts>`; any other is of the whole object. */
+function checksumType(row: ObjectVersion): string {
+  return row.checksum?.includes("-") ? "COMPOSITE" : "FULL_OBJECT";
 }
 
 function contents(ctx: S3Context, row: ObjectVersion, enc: (s: string) => string, owner: boolean): string {
@@ -91,7 +96,7 @@ function contents(ctx: S3Context, row: ObjectVersion, enc: (s: string) => string
     el("Key", enc(row.key)) +
       el("LastModified", isoTime(row.created_at)) +
       el("ETag", `"${row.etag}"`) +
-      (row.checksum_algorithm ? el("ChecksumAlgorithm", row.checksum_algorithm) + el("ChecksumType", "FULL_OBJECT") : "") +
+      (row.checksum_algorithm ? el("ChecksumAlgorithm", row.checksum_algorithm) + el("ChecksumType", checksumType(row)) : "") +
       el("Size", row.size) +
       el("StorageClass", "STANDARD") +
       (owner ? wrap("Owner", el("ID", ctx.ownerId) + el("DisplayName", ctx.ownerName)) : ""),
@@ -221,7 +226,7 @@ export async function listObjectVersions(ctx: S3Context, { req, caller }: S3Call
             el("Size", r.size) +
             el("StorageClass", "STANDARD") +
             owner +
-            (r.checksum_algorithm ? el("ChecksumAlgorithm", r.checksum_algorithm) + el("ChecksumType", "FULL_OBJECT") : ""),
+            (r.checksum_algorithm ? el("ChecksumAlgorithm", r.checksum_algorithm) + el("ChecksumType", checksumType(r)) : ""),
         );
   }
   for (const item of page.items) body += "prefix" in item ? wrap("CommonPrefixes", el("Prefix", enc(item.prefix))) : "";

@@ -4,6 +4,7 @@ import { expirationHeader, expirationOf } from "../../../domain/s3/lifecycle.js"
 import { storeError } from "./buckets.js";
 import { originOf, type S3Call, type S3Context } from "./context.js";
 import { S3Error, s3Errors } from "./errors.js";
+import { partRange } from "./multipart.js";
 import { readSmallBody, requestBody, requireIntegrityHeader, send, sendXml, type S3Request } from "./http.js";
 import { parseTaggingHeader } from "./tag-sets.js";
 import { doc, el, httpTime, parseXml, wrap } from "./xml.js";
@@ -206,7 +207,8 @@ export async function getObject(ctx: S3Context, call: S3Call): Promise<void> {
   const versionId = req.query.get("versionId");
   const op = head ? "HeadObject" : "GetObject";
   await ctx.authorize(caller, versionId !== undefined ? `${op}(versionId)` : op, { Bucket: req.bucket, Key: key, VersionId: versionId });
-  if (req.query.has("partNumber")) throw s3Errors.notImplemented("partNumber reads");
+  const partNumber = req.query.get("partNumber");
+  if (partNumber !== undefined && req.header("range") !== undefined) throw s3Errors.invalidRequest("Cannot specify both Range header and partNumber query parameter");
   const hasOverrides = Object.keys(RESPONSE_OVERRIDES).some((q) => req.query.has(q));
   if (hasOverrides && head) throw s3Errors.invalidRequest("Response header overrides are only valid for GetObject.");
   const bucket = await ctx.store.getBucket(req.bucket);
@@ -234,7 +236,8 @@ export async function getObject(ctx: S3Context, call: S3Call): Promise<void> {
     send(req, 304, common);
     return;
   }
-  const range = parseRange(req.header("range"), v.size);
+  const part = partNumber !== undefined && v.size > 0 ? partRange(v, partNumber) : undefined;
+  const range = part ?? parseRange(req.header("range"), v.size);
   if (range === "unsatisfiable") throw s3Errors.invalidRange(v.size, req.header("range")!);
   const stored = JSON.parse(v.headers) as Record<string, string>;
   const headers: Record<string, string | undefined> = {
@@ -252,8 +255,10 @@ export async function getObject(ctx: S3Context, call: S3Call): Promise<void> {
   // a full-object checksum only on a full read, and only when asked for
   if (!range && v.checksum_algorithm && v.checksum && req.header("x-amz-checksum-mode")?.toUpperCase() === "ENABLED") {
     headers[`x-amz-checksum-${v.checksum_algorithm.toLowerCase()}`] = v.checksum;
-    headers["x-amz-checksum-type"] = "FULL_OBJECT";
+    // a multipart upload's composite checksum is `<base64>-<parts>`
+    headers["x-amz-checksum-type"] = v.checksum.includes("-") ? "COMPOSITE" : "FULL_OBJECT";
   }
+  if (part?.count !== undefined) headers["x-amz-mp-parts-count"] = String(part.count);
   const res = req.res;
   if (range) {
     headers["content-range"] = `bytes ${range.start}-${range.end}/${v.size}`;
