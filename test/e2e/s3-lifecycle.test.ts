@@ -289,6 +289,34 @@ describe("the lifecycle sweep", () => {
     // rule been enabled, the pass that expired large.txt would have expired old.txt first
     expect((await versions("a-disabled", "")).Versions.map((v) => v.Key)).toEqual(["old.txt"]);
   });
+
+  it("AbortIncompleteMultipartUpload aborts uploads under its prefix once their days are up; others, and completed objects, stay", async () => {
+    await bucket("uploads-expire", false);
+    const create = async (key: string) => {
+      const r = await s3api(["create-multipart-upload", "--bucket", "uploads-expire", "--key", key]);
+      expect(r.code, r.stderr).toBe(0);
+      return r.json!.UploadId as string;
+    };
+    const stale = await create("tmp/stale.bin");
+    await create("keep/other.bin");
+    const done = await create("tmp/done.bin");
+    const part = await s3api(["upload-part", "--bucket", "uploads-expire", "--key", "tmp/done.bin", "--upload-id", done, "--part-number", "1", "--body", bodyFile("whole")]);
+    expect(part.code, part.stderr).toBe(0);
+    const complete = await s3api([
+      "complete-multipart-upload", "--bucket", "uploads-expire", "--key", "tmp/done.bin", "--upload-id", done,
+      "--multipart-upload", JSON.stringify({ Parts: [{ PartNumber: 1, ETag: part.json!.ETag }] }),
+    ]);
+    expect(complete.code, complete.stderr).toBe(0);
+    const cfg = { Rules: [{ ID: "tmp-uploads", Status: "Enabled", Filter: { Prefix: "tmp/" }, AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 } }] };
+    expect((await putLifecycle("uploads-expire", cfg)).code).toBe(0);
+    const listed = () => s3api(["list-multipart-uploads", "--bucket", "uploads-expire"]).then((r) => ((r.json?.Uploads ?? []) as Array<{ Key: string }>).map((u) => u.Key));
+    // (a day here is one second: by now the stale upload may already be gone)
+    await eventually("the stale upload's abort", listed, (keys) => keys.length === 1);
+    expect(await listed()).toEqual(["keep/other.bin"]);
+    const parts = await s3api(["list-parts", "--bucket", "uploads-expire", "--key", "tmp/stale.bin", "--upload-id", stale]);
+    expect(cliErrorCode(parts)).toBe("NoSuchUpload");
+    expect((await s3api(["head-object", "--bucket", "uploads-expire", "--key", "tmp/done.bin"])).json?.ContentLength).toBe(5);
+  });
 });
 
 describe("Expiration by Date", () => {
