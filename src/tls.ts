@@ -3,8 +3,8 @@ import fs from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
-import selfsigned from "selfsigned";
 import type { Config } from "./config.js";
+import { generateSelfSigned } from "./self-signed.js";
 
 export interface TlsMaterial {
   cert: string;
@@ -54,7 +54,7 @@ export async function loadTls(cfg: Config): Promise<TlsMaterial | undefined> {
   }
 
   const now = new Date();
-  const pems = await selfsigned.generate([{ name: "commonName", value: [...names][0]! }], {
+  const pems = await generateSelfSigned([{ name: "commonName", value: [...names][0]! }], {
     keySize: 2048,
     algorithm: "sha256",
     notBeforeDate: new Date(now.getTime() - 60_000),

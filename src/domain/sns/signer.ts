@@ -1,7 +1,7 @@
 import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import selfsigned from "selfsigned";
+import { generateSelfSigned } from "../../self-signed.js";
 
 /**
  * The key SNS messages are signed with, and the certificate subscribers verify them against
@@ -30,7 +30,7 @@ export class SnsSigner {
       certPem = fs.readFileSync(certFile, "utf8");
     } else {
       const now = new Date();
-      const pems = await selfsigned.generate([{ name: "commonName", value: "sns.amazonaws.com" }], {
+      const pems = await generateSelfSigned([{ name: "commonName", value: "sns.amazonaws.com" }], {
         keySize: 2048,
         algorithm: "sha256",
         notBeforeDate: new Date(now.getTime() - 60_000),
