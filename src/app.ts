@@ -44,7 +44,7 @@ import { SnsDeps } from "./domain/sns/common.js";
 import { SnsSigner } from "./domain/sns/signer.js";
 import { sweepSubscriptions } from "./domain/sns/subscriptions.js";
 import { S3Store } from "./domain/s3/buckets.js";
-import { LocalObjectStore } from "./domain/s3/object-store.js";
+import { openObjectStore } from "./domain/s3/open-object-store.js";
 import { CatFilePool } from "./git/cat-file.js";
 import { CommitGraphs } from "./git/commit-graph.js";
 import { GitRunner } from "./git/exec.js";
@@ -217,11 +217,15 @@ async function assemble(
   // objects of interrupted pushes, once past any transfer's time limit (and SIGTERM's grace)
   await repos.sweepQuarantines(cfg.gitTimeoutSeconds * 1000 + 5 * 60_000);
   await ledger.repair((await repos.all()).map((r) => repos.handle(r)));
-  // Buckets: bytes under <data-dir>/objects/; interrupted PUTs (no version row names their
-  // bytes) are swept before serving, when no PUT of this process can be under way
-  const s3 = new S3Store(store.db, store.engine, new LocalObjectStore(path.join(cfg.dataDir, "objects")), log);
-  const swept = await s3.sweep(Date.now());
-  if (swept) log.info({ files: swept }, "removed the bytes of interrupted object uploads");
+  // Buckets: bytes under <data-dir>/objects/ or in --object-store's bucket; interrupted PUTs (no
+  // version row names their bytes) are swept before serving, when no PUT of this process can be
+  // under way (and, on a shared bucket, past the grace other servers' PUTs get)
+  const objectStore = openObjectStore(cfg);
+  const s3 = new S3Store(store.db, store.engine, objectStore.store, log);
+  const swept = await s3.sweep(objectStore.sweepBefore()).catch((e: Error) => {
+    throw new Error(`could not list the object store ${objectStore.describe}: ${e.name}: ${e.message}`);
+  });
+  if (swept) log.info({ files: swept, objectStore: objectStore.describe }, "removed the bytes of interrupted object uploads");
 
   const tls = await loadTls(cfg);
   const app = Fastify({

@@ -33,6 +33,9 @@ const schema = z.object({
   deliveryDelayScale: z.coerce.number().min(0).max(100).default(1),
   deliveryConcurrency: z.coerce.number().int().min(1).max(1024).default(32),
   deliveryRetentionDays: z.coerce.number().min(0).default(7),
+  objectStore: z.string().regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/, "an address such as s3://my-bucket/headwater").optional(),
+  objectStoreEndpoint: z.string().url().optional(),
+  objectStoreGraceSeconds: z.coerce.number().min(0).default(86400),
 });
 
 export type Config = z.infer<typeof schema> & {
@@ -102,6 +105,19 @@ export const FLAGS: FlagSpec[] = [
   { key: "deliveryDelayScale", flag: "delivery-delay-scale", value: "FACTOR", help: "multiplies every retry delay of the delivery policies (default 1)" },
   { key: "deliveryConcurrency", flag: "delivery-concurrency", value: "N", help: "most endpoints delivered to at once (default 32)" },
   { key: "deliveryRetentionDays", flag: "delivery-retention-days", value: "DAYS", help: "days delivered messages stay in the delivery log (default 7)" },
+  {
+    key: "objectStore",
+    flag: "object-store",
+    value: "s3://BUCKET/PREFIX",
+    help: "keep object bytes in this S3 bucket, credentials from the AWS environment or profile (default: files in the data dir)",
+  },
+  { key: "objectStoreEndpoint", flag: "object-store-endpoint", value: "URL", help: "the S3-compatible endpoint for --object-store, path-style (default: AWS's)" },
+  {
+    key: "objectStoreGraceSeconds",
+    flag: "object-store-grace-seconds",
+    value: "SECONDS",
+    help: "with --object-store, bytes and uploads no object names are swept at start once this old (default 86400)",
+  },
 ];
 
 export class ConfigError extends Error {}
@@ -148,6 +164,13 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
     throw new ConfigError("--tls-cert and --tls-key go together");
   }
   if (cfg.tlsCert && cfg.tlsSelfSigned) throw new ConfigError("choose --tls-cert/--tls-key or --tls-self-signed, not both");
+  if (cfg.objectStoreEndpoint !== undefined && cfg.objectStore === undefined) throw new ConfigError("--object-store-endpoint needs --object-store");
+  if (cfg.objectStoreEndpoint !== undefined) {
+    const u = new URL(cfg.objectStoreEndpoint);
+    if (u.protocol !== "http:" && u.protocol !== "https:") throw new ConfigError("--object-store-endpoint: an http:// or https:// URL");
+    // the URL is logged and shown in errors: credentials come from the AWS environment, never from it
+    if (u.username || u.password) throw new ConfigError("--object-store-endpoint: no credentials in the URL (set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)");
+  }
   return { ...cfg, dataDir: path.resolve(cfg.dataDir) };
 }
 
