@@ -64,12 +64,15 @@ export class S3ObjectStore implements ObjectStore {
     let size = 0;
     // the refusal itself (BadDigest, EntityTooLarge…), whatever lib-storage makes of it
     let refused: unknown;
+    let abandoned = false;
     async function* checked(): AsyncGenerator<Buffer> {
       for await (const chunk of body) {
+        if (abandoned) continue;
         for (const h of hashers) h.update(chunk);
         size += chunk.length;
         yield chunk;
       }
+      if (abandoned) return;
       try {
         check?.(size);
       } catch (e) {
@@ -89,7 +92,12 @@ export class S3ObjectStore implements ObjectStore {
       // resolves once S3 acknowledged PutObject or CompleteMultipartUpload: the bytes are durable
       await upload.done();
     } catch (e) {
-      source.destroy();
+      // The rest of the body is read and dropped, as Node does with a body no handler read.
+      // Destroying the request mid-way instead (what ending the iteration early does) left its
+      // connection counted open by the HTTP server, holding SIGTERM's drain for the whole
+      // --stop-timeout-seconds after one failed upload.
+      abandoned = true;
+      source.on("error", () => {}).resume();
       throw refused ?? e;
     }
     return { blob, size };
