@@ -304,8 +304,9 @@ describe("object bytes in an S3 bucket", () => {
   });
 
   it("a PUT cut off mid-body (after parts went to the backend) leaves no object and no upload there, and SIGTERM still stops at once", async () => {
-    // a front of its own, under its own prefix, whose drain would wait ten minutes for a connection
-    // it still counted open (as it did when the store destroyed the request): the test's timeout
+    // a front of its own, under its own prefix, whose drain would wait for a connection it still
+    // counted open (as it did when the store destroyed the request: about 70 s here, up to
+    // --stop-timeout-seconds) where a clean stop takes two: this test's 40 s timeout catches it
     const cut = await startServer({
       args: ["--object-store", `s3://${STORE}/cut`, "--object-store-endpoint", backend.url, "--stop-timeout-seconds", "600"],
       env: storeEnv(storeCreds),
@@ -331,7 +332,7 @@ describe("object bytes in an S3 bucket", () => {
     } finally {
       expect(await cut.stop()).toBe(0);
     }
-  });
+  }, 40_000);
 
   it("never writes the backend's secret key to its log", () => {
     expect(front.logs.join("\n")).not.toContain(storeCreds.secretAccessKey);
