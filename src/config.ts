@@ -108,8 +108,8 @@ export const FLAGS: FlagSpec[] = [
   {
     key: "objectStore",
     flag: "object-store",
-    value: "s3://BUCKET/PREFIX",
-    help: "keep object bytes in this S3 bucket, credentials from the AWS environment or profile (default: files in the data dir)",
+    value: "URL",
+    help: "s3://BUCKET/PREFIX: keep object bytes in that S3 bucket, keys from the AWS environment or profile (default: files in the data dir)",
   },
   { key: "objectStoreEndpoint", flag: "object-store-endpoint", value: "URL", help: "the S3-compatible endpoint for --object-store, path-style (default: AWS's)" },
   {
