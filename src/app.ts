@@ -221,6 +221,7 @@ async function assemble(
   // version row names their bytes) are swept before serving, when no PUT of this process can be
   // under way (and, on a shared bucket, past the grace other servers' PUTs get)
   const objectStore = openObjectStore(cfg);
+  undo.push(() => objectStore.close());
   const s3 = new S3Store(store.db, store.engine, objectStore.store, log);
   const swept = await s3.sweep(objectStore.sweepBefore()).catch((e: Error) => {
     throw new Error(`could not list the object store ${objectStore.describe}: ${e.name}: ${e.message}`);
@@ -395,6 +396,7 @@ async function assemble(
       await relay?.close();
       await refLocks.close();
       await store.close();
+      objectStore.close();
       log.info("stopped");
     })());
 

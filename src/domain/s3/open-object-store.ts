@@ -14,12 +14,14 @@ export interface OpenedObjectStore {
    * servers on one PostgreSQL, whose PUTs may be under way: only what is older than the grace.
    */
   sweepBefore(): number;
+  /** lets go of the client's kept-alive connections (an embedding process lives on after stop) */
+  close(): void;
 }
 
 /** The store `--object-store` names, or files under `<data-dir>/objects/`. */
 export function openObjectStore(cfg: Config): OpenedObjectStore {
   if (!cfg.objectStore) {
-    return { store: new LocalObjectStore(path.join(cfg.dataDir, "objects")), describe: "the data directory", sweepBefore: () => Date.now() };
+    return { store: new LocalObjectStore(path.join(cfg.dataDir, "objects")), describe: "the data directory", sweepBefore: () => Date.now(), close: () => {} };
   }
   const client = new S3Client({
     ...(cfg.objectStoreEndpoint ? { endpoint: cfg.objectStoreEndpoint, forcePathStyle: true } : {}),
@@ -30,5 +32,6 @@ export function openObjectStore(cfg: Config): OpenedObjectStore {
     store: new S3ObjectStore(client, parseS3Location(cfg.objectStore)),
     describe: cfg.objectStore + (cfg.objectStoreEndpoint ? ` at ${cfg.objectStoreEndpoint}` : ""),
     sweepBefore: () => Date.now() - cfg.objectStoreGraceSeconds * 1000,
+    close: () => client.destroy(),
   };
 }
