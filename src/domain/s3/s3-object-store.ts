@@ -16,8 +16,10 @@ const BLOB_NAME = /^[0-9a-f]{32}$/;
 
 /**
  * lib-storage buffers one part per uploader and sends bodies up to a part in one PutObject: 8 MiB
- * parts, two in flight, keep a PUT's memory near 25 MB whatever its size (5 GiB is 640 parts,
- * well under S3's 10,000).
+ * parts, two in flight, bound a PUT's memory whatever its size (5 GiB is 640 parts, well under
+ * S3's 10,000). Measured against a Headwater backend on the same machine: one PUT of 50, 200 or
+ * 800 MB raised the server's peak RSS by 70 to 100 MB (buffers and the GC's slack), at 38 MB/s;
+ * one part in flight saved about 25 MB and cost half the speed.
  */
 const PART_SIZE = 8 * 1024 * 1024;
 const QUEUE_SIZE = 2;
