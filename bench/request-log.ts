@@ -6,11 +6,11 @@
  * lines would cost the measuring side too.
  */
 import fs from "node:fs";
-import net from "node:net";
 import path from "node:path";
 import { CodeCommitClient, CreateRepositoryCommand } from "@aws-sdk/client-codecommit";
 import { ADMIN, startServer, type ServerHandle } from "../test/helpers/server.js";
 import { benchApi, type ApiResult } from "./api.js";
+import { freePort } from "./lib/ports.js";
 import { median } from "./lib/stats.js";
 
 export interface RequestLogResult {
@@ -74,17 +74,6 @@ export async function benchRequestLog(work: string, opts: { seconds: number; rou
   } finally {
     await Promise.all(Object.values(servers).map((s) => s.stop()));
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 function medianRun(runs: ApiResult[]): ApiResult {

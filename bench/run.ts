@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: every benchmark, in one run, printed as the markdown bench/RESULTS.md keeps.
- * Options: --quick (a smaller repository, fewer runs), --only=git|ssh|api|logging|content|merges|events,
+ * Options: --quick (a smaller repository, fewer runs), --only=git|ssh|api|logging|content|merges|events|s3,
  * --ssh-ciphers (the SSH section also times clones per cipher).
  */
 import fs from "node:fs";
@@ -15,6 +15,7 @@ import { benchHistory } from "./content-history.js";
 import { benchEvents } from "./events.js";
 import { benchMerges } from "./merges.js";
 import { benchRequestLog } from "./request-log.js";
+import { benchS3 } from "./s3.js";
 import { benchGitTransfer, headwaterUrl } from "./git-transfer.js";
 import { benchSsh } from "./ssh.js";
 import { run } from "./lib/gen-repo.js";
@@ -259,6 +260,24 @@ if (!only || only === "events") {
   say(`| ${f.events} SNS Publish calls to the same topic (8 at a time), first call → last delivery | **${fmt(f.publish.seconds)} s** | ${Math.round(f.publish.deliveriesPerSecond)} |`);
   say();
   say(`The CreateBranch calls alone took ${fmt(f.live.callSeconds)} s (each moves a ref with git under the repository's lock), the Publish calls ${fmt(f.publish.callSeconds)} s. Subscribers, API client and server share the machine's two cores. Target: within 10 s.`);
+  say();
+}
+
+if (!only || only === "s3") {
+  const r = await benchS3(path.join(work, "s3"), { megabytes: quick ? 100 : 1024, smallObjects: quick ? 1000 : 10000, runs: quick ? 1 : 3 });
+  const mb = r.megabytes;
+  const mib = (b: number) => `${fmt(b / 2 ** 20, 0)} MiB`;
+  const rate = (s: number) => `${fmt(mb / s, 0)} MiB/s`;
+  say(`### Buckets (S3): one ${mb} MiB object, and ${r.smallObjects} objects of 1 to 4 KiB (${mib(r.smallBytes)}) (median of ${r.runs})`);
+  say();
+  say("| operation | cp | cp + sync | Headwater | Headwater ÷ cp + sync (throughput) | Headwater ÷ cp | server peak RSS |");
+  say("|---|---|---|---|---|---|---|");
+  say(`| PUT ${mb} MiB (curl -T) | ${fmt(r.large.cp)} s (${rate(r.large.cp)}) | ${fmt(r.large.cpSync)} s (${rate(r.large.cpSync)}) | ${fmt(r.large.put)} s (${rate(r.large.put)}) | **${fmt((100 * r.large.cpSync) / r.large.put, 0)}%** | ${fmt((100 * r.large.cp) / r.large.put, 0)}% | ${mib(r.peakRss.largePut)} |`);
+  say(`| GET ${mb} MiB (curl -o) | ${fmt(r.large.cp)} s | ${fmt(r.large.cpSync)} s | ${fmt(r.large.get)} s (${rate(r.large.get)}) | **${fmt((100 * r.large.cpSync) / r.large.get, 0)}%** | ${fmt((100 * r.large.cp) / r.large.get, 0)}% | ${mib(r.peakRss.largeGet)} |`);
+  say(`| PUT ${r.smallObjects} small (SDK, 16 in flight) | ${fmt(r.small.cp)} s (cp -r) | ${fmt(r.small.cpSync)} s | ${fmt(r.small.put)} s (${fmt(r.smallObjects / r.small.put, 0)}/s) | ${fmt((100 * r.small.cpSync) / r.small.put, 0)}% | ${fmt((100 * r.small.cp) / r.small.put, 0)}% | ${mib(r.peakRss.small)} |`);
+  say(`| GET ${r.smallObjects} small | | | ${fmt(r.small.get)} s (${fmt(r.smallObjects / r.small.get, 0)}/s) | ${fmt((100 * r.small.cpSync) / r.small.get, 0)}% | ${fmt((100 * r.small.cp) / r.small.get, 0)}% | (with PUT) |`);
+  say();
+  say(`Server RSS at start ${mib(r.startRss)}. Every PUT is durable when acknowledged (bytes and directory fsynced, the version row committed); \`cp + sync\` is cp followed by a sync of what it wrote, the fair limit for that. Targets: large-object PUT and GET at least 70% of cp's throughput; server RSS under 150 MB throughout.`);
   say();
 }
 

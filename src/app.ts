@@ -44,6 +44,8 @@ import { SnsDeps } from "./domain/sns/common.js";
 import { SnsSigner } from "./domain/sns/signer.js";
 import { sweepSubscriptions } from "./domain/sns/subscriptions.js";
 import { S3Store } from "./domain/s3/buckets.js";
+import { scheduleLifecycleSweep, sweepLifecycle } from "./domain/s3/lifecycle-sweep.js";
+import { S3Notifier } from "./domain/s3/notifications.js";
 import { openObjectStore } from "./domain/s3/open-object-store.js";
 import { CatFilePool } from "./git/cat-file.js";
 import { CommitGraphs } from "./git/commit-graph.js";
@@ -222,7 +224,16 @@ async function assemble(
   // under way (and, on a shared bucket, past the grace other servers' PUTs get)
   const objectStore = openObjectStore(cfg);
   undo.push(() => objectStore.close());
-  const s3 = new S3Store(store.db, store.engine, objectStore.store, log);
+  // bucket notifications are published inside the transaction of the change they announce
+  const s3Notifier = new S3Notifier(sns, iam.partition);
+  const s3 = new S3Store(store.db, store.engine, objectStore.store, log, s3Notifier);
+  // lifecycle rules: one sweep at a time across processes (a session lock on PostgreSQL)
+  const stopLifecycle = scheduleLifecycleSweep(
+    () => sweepLifecycle(store.db, s3, refLocks, log, { dayMs: cfg.bucketLifecycleDayMs }),
+    cfg.bucketLifecycleIntervalSeconds * 1000,
+    log,
+  );
+  undo.push(() => void stopLifecycle());
   const swept = await s3.sweep(objectStore.sweepBefore()).catch((e: Error) => {
     throw new Error(`could not list the object store ${objectStore.describe}: ${e.name}: ${e.message}`);
   });
@@ -271,6 +282,9 @@ async function assemble(
       partition: iam.partition,
       accountId: cfg.accountId,
       log,
+      publicUrl: cfg.publicUrl,
+      notifications: s3Notifier,
+      lifecycleDayMs: cfg.bucketLifecycleDayMs,
       onAuthenticated: (principal) => {
         if (principal.accessKeyId && !principal.temporary) keyUsage.note(principal.accessKeyId, "s3", cfg.region);
       },
@@ -385,6 +399,7 @@ async function assemble(
       const deadline = Date.now() + graceMs;
       await Promise.all([drainHttp(app, () => inFlight, () => lastActivity, graceMs), ssh.stop(graceMs)]);
       clearInterval(eventSweeper);
+      await stopLifecycle();
       await outbox.stop();
       await worker?.stop();
       sender.close();

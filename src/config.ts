@@ -33,6 +33,8 @@ const schema = z.object({
   deliveryDelayScale: z.coerce.number().min(0).max(100).default(1),
   deliveryConcurrency: z.coerce.number().int().min(1).max(1024).default(32),
   deliveryRetentionDays: z.coerce.number().min(0).default(7),
+  bucketLifecycleIntervalSeconds: z.coerce.number().min(0.01).default(3600),
+  bucketLifecycleDayMs: z.coerce.number().int().min(1).default(86_400_000),
   objectStore: z.string().regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/, "an address such as s3://my-bucket/headwater").optional(),
   objectStoreEndpoint: z.string().url().optional(),
   objectStoreGraceSeconds: z.coerce.number().min(0).default(86400),
@@ -105,6 +107,18 @@ export const FLAGS: FlagSpec[] = [
   { key: "deliveryDelayScale", flag: "delivery-delay-scale", value: "FACTOR", help: "multiplies every retry delay of the delivery policies (default 1)" },
   { key: "deliveryConcurrency", flag: "delivery-concurrency", value: "N", help: "most endpoints delivered to at once (default 32)" },
   { key: "deliveryRetentionDays", flag: "delivery-retention-days", value: "DAYS", help: "days delivered messages stay in the delivery log (default 7)" },
+  {
+    key: "bucketLifecycleIntervalSeconds",
+    flag: "bucket-lifecycle-interval-seconds",
+    value: "SECONDS",
+    help: "how often bucket lifecycle rules are applied (default 3600)",
+  },
+  {
+    key: "bucketLifecycleDayMs",
+    flag: "bucket-lifecycle-day-ms",
+    value: "MS",
+    help: "the length of a lifecycle rule's day, for tests (default 86400000; the rules' midnights are multiples of it)",
+  },
   {
     key: "objectStore",
     flag: "object-store",

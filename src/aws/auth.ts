@@ -6,10 +6,13 @@ import {
   AuthFailure,
   checkTime,
   parseSignature,
+  signingKey,
   verifySignature,
+  type SignatureParts,
   type SignedRequest,
 } from "./sigv4.js";
 import type { AwsService } from "./service.js";
+import { checkTimeV2, parseSigV2, verifySigV2 } from "./sigv2.js";
 
 export type CredentialLookup = (accessKeyId: string) => Promise<AccessKeyLookup | null>;
 
@@ -24,6 +27,20 @@ export async function authenticate(
   lookup: CredentialLookup,
   now = Date.now(),
 ): Promise<Principal> {
+  return (await authenticateSigned(req, service, region, lookup, now)).principal;
+}
+
+/**
+ * authenticate(), also giving the signature's parts and its derived signing key (never the
+ * secret itself): what a signed aws-chunked body's chunk signatures are checked with.
+ */
+export async function authenticateSigned(
+  req: SignedRequest,
+  service: Pick<AwsService, "signingName" | "global">,
+  region: string,
+  lookup: CredentialLookup,
+  now = Date.now(),
+): Promise<{ principal: Principal; parts: SignatureParts; signingKey: Buffer }> {
   const parts = parseSignature(req);
   const key = await lookup(parts.accessKeyId);
   const problem = credentialProblem(key, parts.securityToken, now);
@@ -38,6 +55,21 @@ export async function authenticate(
   }
   checkTime(parts, now);
   verifySignature(req, parts, key.secretAccessKey);
+  return { principal: key.principal, parts, signingKey: signingKey(key.secretAccessKey, parts.scopeDate, parts.region, parts.service) };
+}
+
+/**
+ * Authenticates an S3 request signed with Signature Version 2: the same key lookup and session
+ * token rules as SigV4, with SigV2's string-to-sign over `resourcePath` (`/bucket/key`).
+ */
+export async function authenticateV2(req: SignedRequest, resourcePath: string, lookup: CredentialLookup, now = Date.now()): Promise<Principal> {
+  const parts = parseSigV2(req);
+  const key = await lookup(parts.accessKeyId);
+  const problem = credentialProblem(key, parts.securityToken, now);
+  if (problem === "expiredToken") throw new AuthFailure(problem, "The security token included in the request is expired");
+  if (problem || !key) throw new AuthFailure(problem ?? "unknownKey", "The security token included in the request is invalid.");
+  checkTimeV2(req, parts, now);
+  verifySigV2(req, parts, key.secretAccessKey, resourcePath);
   return key.principal;
 }
 

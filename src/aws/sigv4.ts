@@ -22,6 +22,8 @@ export class AuthFailure extends Error {
   constructor(
     readonly kind: AuthFailureKind,
     message: string,
+    /** what S3 adds to its error document (an expired presigned URL's Expires and ServerTime) */
+    readonly details: Record<string, string> = {},
   ) {
     super(message);
   }
@@ -84,6 +86,11 @@ function toAmzDate(ms: number): string {
   return new Date(ms).toISOString().replace(/[-:]/g, "").replace(/\.\d{3}/, "");
 }
 
+/** `2026-12-07T15:26:20Z`, as S3 writes times in its error documents. */
+export function isoSeconds(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
+}
+
 /** Reads the signature's parts from the Authorization header or the presigned query, or says why not. */
 export function parseSignature(req: SignedRequest): SignatureParts {
   const auth = first(req.headers, "authorization");
@@ -130,9 +137,10 @@ export function parseSignature(req: SignedRequest): SignatureParts {
     amzDate = query.get("X-Amz-Date") ?? undefined;
     securityToken = query.get("X-Amz-Security-Token") ?? undefined;
     const expiresParam = query.get("X-Amz-Expires") ?? "900";
-    expires = /^\d{1,6}$/.test(expiresParam) ? Number(expiresParam) : NaN;
-    // AWS's bounds: at least a second, at most 7 days
-    if (!(expires >= 1 && expires <= 604800)) {
+    expires = /^\d{1,12}$/.test(expiresParam) ? Number(expiresParam) : NaN;
+    // AWS's bounds: at least a second, at most 7 days (S3's own words for the upper one; the CLI does not enforce it)
+    if (expires > 604800) throw new AuthFailure("incomplete", "X-Amz-Expires must be less than a week (in seconds) that is; 604800");
+    if (!(expires >= 1)) {
       throw new AuthFailure("incomplete", `X-Amz-Expires must be a whole number of seconds from 1 to 604800; got '${expiresParam}'.`);
     }
     if (!credential || !signedHeaders || !signature) {
@@ -179,23 +187,33 @@ export function parseSignature(req: SignedRequest): SignatureParts {
 export function checkTime(parts: SignatureParts, now: number): void {
   if (parts.presigned) {
     if (parts.time > now + SKEW_MS) {
-      throw new AuthFailure("expired", `Request is not yet valid: ${parts.amzDate} is more than 15 minutes after ${toAmzDate(now)}.`);
+      throw new AuthFailure("expired", `Request is not valid yet: ${parts.amzDate} is more than 15 minutes after ${toAmzDate(now)}.`);
     }
-    if (now > parts.time + (parts.expires ?? 900) * 1000) {
-      throw new AuthFailure("expired", `Request has expired: it was valid until ${toAmzDate(parts.time + (parts.expires ?? 900) * 1000)}.`);
+    const until = parts.time + (parts.expires ?? 900) * 1000;
+    if (now > until) {
+      // S3's document names the limit and both times, so whoever holds the URL sees why
+      throw new AuthFailure("expired", "Request has expired", {
+        "X-Amz-Expires": String(parts.expires ?? 900),
+        Expires: isoSeconds(until),
+        ServerTime: isoSeconds(now),
+      });
     }
     return;
   }
+  // what S3 adds to RequestTimeTooSkewed, so a client with a wrong clock sees by how much
+  const skew = { RequestTime: parts.amzDate, ServerTime: isoSeconds(now), MaxAllowedSkewMilliseconds: String(SKEW_MS) };
   if (parts.time < now - SKEW_MS) {
     throw new AuthFailure(
       "expired",
       `Signature expired: ${parts.amzDate} is now earlier than ${toAmzDate(now - SKEW_MS)} (${toAmzDate(now)} - 15 min.)`,
+      skew,
     );
   }
   if (parts.time > now + SKEW_MS) {
     throw new AuthFailure(
       "expired",
       `Signature not yet current: ${parts.amzDate} is still later than ${toAmzDate(now + SKEW_MS)} (${toAmzDate(now)} + 15 min.)`,
+      skew,
     );
   }
 }

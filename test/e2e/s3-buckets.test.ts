@@ -112,8 +112,8 @@ describe("bucket names and errors", () => {
     const mpu = await failure(s3().send(new CreateMultipartUploadCommand({ Bucket: "unbuilt", Key: "big" })));
     expect([mpu.name, mpu.status]).toEqual(["NotImplemented", 501]);
     expect(mpu.message).toContain("multipart upload");
-    const tagging = await aws(server.url, ["s3api", "get-bucket-tagging", "--bucket", "unbuilt"]);
-    expect(cliErrorCode(tagging)).toBe("NotImplemented");
+    const cors = await aws(server.url, ["s3api", "get-bucket-cors", "--bucket", "unbuilt"]);
+    expect(cliErrorCode(cors)).toBe("NotImplemented");
   });
 });
 

@@ -9,6 +9,22 @@ export type Bucket = Selectable<S3BucketsTable>;
 export type ObjectVersion = Selectable<S3VersionsTable>;
 export type VersioningStatus = "Enabled" | "Suspended";
 
+/** One tag of an object version or a bucket, as S3's TagSet gives it. */
+export interface Tag {
+  Key: string;
+  Value: string;
+}
+
+/** A stored tag set (JSON text, null for none) as a list. */
+export function tagsOf(stored: string | null): Tag[] {
+  return stored ? (JSON.parse(stored) as Tag[]) : [];
+}
+
+/** What a tag set is stored as: none is null, so "has tags" is one test. */
+function storedTags(tags: Tag[] | undefined | null): string | null {
+  return tags && tags.length > 0 ? JSON.stringify(tags) : null;
+}
+
 /** What the object store's rules refuse; the protocol layer names them S3's way. */
 export class S3StoreError extends Error {
   constructor(readonly code: "NoSuchBucket" | "BucketNotEmpty" | "InvalidVersionId") {
@@ -26,13 +42,71 @@ export interface NewVersion {
   checksumAlgorithm: string | null;
   checksum: string | null;
   ownerArn: string;
+  /** which request made it, for the ObjectCreated event's name (default "Put") */
+  cause?: CreationCause;
+  /** who asked, for the event's userIdentity and requestParameters */
+  origin?: ChangeOrigin;
+  /** the version's tag set (x-amz-tagging, or a copy's); none when absent or empty */
+  tags?: Tag[];
+}
+
+export type CreationCause = "Put" | "Copy" | "CompleteMultipartUpload";
+
+/** The request behind a change, as S3's event records name it. */
+export interface ChangeOrigin {
+  /** `AWS:AIDA…` for a user, `AWS:AROA…:session` for a role session */
+  principalId: string;
+  sourceIp: string;
+  requestId: string;
+}
+
+/**
+ * What happened to a key, as an S3 event names it (`ObjectCreated:Put`,
+ * `ObjectRemoved:DeleteMarkerCreated`, `LifecycleExpiration:Delete`, …), told to the bucket's
+ * event sink inside the change's transaction.
+ */
+export interface ObjectEvent {
+  eventName: string;
+  key: string;
+  /** absent for a removal */
+  size?: number;
+  etag?: string;
+  /** only for a bucket that has been versioned */
+  versionId?: string;
+  /** absent for changes made by the server itself (lifecycle) */
+  origin?: ChangeOrigin;
+  time: number;
+}
+
+/** Where object events go (bucket notifications); `record` runs inside the change's transaction. */
+export interface ObjectEventSink {
+  /** true when anything was queued for delivery */
+  record(trx: Kysely<Database>, bucket: Bucket, event: ObjectEvent): Promise<boolean>;
+  /** after the commit of a change whose record queued something */
+  committed(): void;
+}
+
+export interface DeleteOptions {
+  origin?: ChangeOrigin;
+  /** a lifecycle rule's action: the event is LifecycleExpiration:…, not ObjectRemoved:… */
+  lifecycle?: boolean;
+  /**
+   * under the key's lock, before anything changes: the key's current version (or marker) and
+   * the version named; false leaves everything as it is (the outcome is `skipped`)
+   */
+  onlyIf?: (current: ObjectVersion | undefined, named: ObjectVersion | undefined) => boolean;
 }
 
 export interface DeleteOutcome {
   /** the version (or marker) removed, or the marker made; absent in an unversioned bucket */
   versionId?: string;
   deleteMarker: boolean;
+  /** DeleteOptions.onlyIf said no */
+  skipped?: boolean;
 }
+
+/** The MD5 of nothing: a delete marker's ETag */
+const EMPTY_MD5 = "d41d8cd98f00b204e9800998ecf8427e";
 
 /** Version IDs this server makes: 32 letters and digits (URL-safe ones accepted). */
 const VERSION_ID = /^[A-Za-z0-9_-]{32}$/;
@@ -52,6 +126,8 @@ export class S3Store {
     private readonly engine: Engine,
     readonly objects: ObjectStore,
     private readonly log: Logger,
+    /** bucket notifications, told of every change in its transaction */
+    private readonly events?: ObjectEventSink,
   ) {}
 
   async createBucket(name: string, region: string, ownerArn: string): Promise<"created" | "exists"> {
@@ -94,6 +170,12 @@ export class S3Store {
     if (!r.numUpdatedRows) throw new S3StoreError("NoSuchBucket");
   }
 
+  /** A bucket's configuration document (lifecycle or notification, as JSON; null removes it). */
+  async setConfig(name: string, which: "lifecycle" | "notification", json: string | null): Promise<void> {
+    const r = await this.db.updateTable("s3_buckets").set({ [which]: json }).where("name", "=", name).executeTakeFirst();
+    if (!r.numUpdatedRows) throw new S3StoreError("NoSuchBucket");
+  }
+
   /**
    * Makes the version the key's current one. Versioning Enabled: a new version ID; otherwise
    * the `null` version, replacing the one there was (whose bytes go once this commits).
@@ -108,6 +190,7 @@ export class S3Store {
   ): Promise<{ versionId: string; versioning: string | null; createdAt: number }> {
     const replaced: string[] = [];
     const createdAt = Date.now();
+    let queued = false;
     let result: { versionId: string; versioning: string | null; createdAt: number };
     try {
       result = await this.db.transaction().execute(async (trx) => {
@@ -127,7 +210,13 @@ export class S3Store {
           checksum: v.checksum,
           created_at: createdAt,
           owner_arn: v.ownerArn,
+          tags: storedTags(v.tags),
         });
+        if (this.events) {
+          const versioned = b.versioning !== null;
+          const event = { eventName: `ObjectCreated:${v.cause ?? "Put"}`, key, size: v.size, etag: v.etag, versionId: versioned ? versionId : undefined, origin: v.origin, time: createdAt };
+          queued = await this.events.record(trx, b, event);
+        }
         return { versionId, versioning: b.versioning, createdAt };
       });
     } catch (e) {
@@ -135,8 +224,35 @@ export class S3Store {
       await this.objects.delete(v.blob).catch(() => {});
       throw e;
     }
+    if (queued) this.events?.committed();
     await this.dropBlobs(replaced);
     return result;
+  }
+
+  /**
+   * Replaces the tag set of the key's current version, or of the given version (null or empty:
+   * no tags), under the key's lock. `check` sees the row (undefined when there is none) and
+   * throws to refuse: a missing key or version, a delete marker. Returns the version's row.
+   */
+  async setObjectTags(bucket: string, key: string, versionId: string | undefined, tags: Tag[] | null, check: (v: ObjectVersion | undefined) => void): Promise<ObjectVersion> {
+    return this.db.transaction().execute(async (trx) => {
+      await lockInTransaction(trx, this.engine, `s3-key:${bucket}/${key}`);
+      await requireIn(trx, bucket);
+      let q = trx.selectFrom("s3_versions").selectAll().where("bucket", "=", bucket).where("key", "=", key);
+      q = versionId === undefined ? q.where("latest", "=", 1) : q.where("version_id", "=", versionId);
+      const row = await q.executeTakeFirst();
+      check(row);
+      if (!row) throw new Error("setObjectTags: check let a missing version through");
+      const stored = storedTags(tags);
+      await trx.updateTable("s3_versions").set({ tags: stored }).where("id", "=", row.id).execute();
+      return { ...row, tags: stored };
+    });
+  }
+
+  /** Replaces a bucket's tag set (null or empty: none). */
+  async setBucketTags(name: string, tags: Tag[] | null): Promise<void> {
+    const r = await this.db.updateTable("s3_buckets").set({ tags: storedTags(tags) }).where("name", "=", name).executeTakeFirst();
+    if (!r.numUpdatedRows) throw new S3StoreError("NoSuchBucket");
   }
 
   /** The key's current version (which may be a delete marker), or the given version. */
@@ -152,38 +268,54 @@ export class S3Store {
    * bucket was never versioned. With one: that version or marker, for good (the next newest
    * becomes current).
    */
-  async deleteObject(bucket: string, key: string, versionId: string | undefined, ownerArn: string): Promise<DeleteOutcome> {
+  async deleteObject(bucket: string, key: string, versionId: string | undefined, ownerArn: string, opts: DeleteOptions = {}): Promise<DeleteOutcome> {
     const dropped: string[] = [];
+    let queued = false;
     const outcome = await this.db.transaction().execute(async (trx): Promise<DeleteOutcome> => {
       await lockInTransaction(trx, this.engine, `s3-key:${bucket}/${key}`);
       const b = await requireIn(trx, bucket);
+      const now = Date.now();
+      const removed = opts.lifecycle ? "LifecycleExpiration" : "ObjectRemoved";
+      const tell = async (event: Omit<ObjectEvent, "key" | "origin" | "time">) => {
+        if (this.events) queued = (await this.events.record(trx, b, { ...event, key, origin: opts.origin, time: now })) || queued;
+      };
+      if (versionId !== undefined && !isValidVersionId(versionId)) throw new S3StoreError("InvalidVersionId");
+      if (opts.onlyIf) {
+        const current = await trx.selectFrom("s3_versions").selectAll().where("bucket", "=", bucket).where("key", "=", key).where("latest", "=", 1).executeTakeFirst();
+        const named = versionId === undefined ? undefined : await trx.selectFrom("s3_versions").selectAll().where("bucket", "=", bucket).where("key", "=", key).where("version_id", "=", versionId).executeTakeFirst();
+        if (!opts.onlyIf(current, named)) return { deleteMarker: false, skipped: true };
+      }
       if (versionId !== undefined) {
-        if (!isValidVersionId(versionId)) throw new S3StoreError("InvalidVersionId");
         const row = await trx.selectFrom("s3_versions").selectAll().where("bucket", "=", bucket).where("key", "=", key).where("version_id", "=", versionId).executeTakeFirst();
         if (!row) return { versionId, deleteMarker: false };
         await trx.deleteFrom("s3_versions").where("id", "=", row.id).execute();
         if (row.blob) dropped.push(row.blob);
         if (row.latest) await promoteNewest(trx, bucket, key);
+        await tell({ eventName: `${removed}:Delete`, versionId: b.versioning !== null ? versionId : undefined });
         return { versionId, deleteMarker: row.delete_marker === 1 };
       }
       if (b.versioning === null) {
+        const had = await trx.selectFrom("s3_versions").select("id").where("bucket", "=", bucket).where("key", "=", key).where("version_id", "=", "null").executeTakeFirst();
         dropped.push(...(await removeNullVersion(trx, bucket, key)));
+        if (had) await tell({ eventName: `${removed}:Delete` });
         return { deleteMarker: false };
       }
       const markerId = await addLatest(trx, bucket, key, b.versioning, dropped, {
         delete_marker: 1,
         size: 0,
-        etag: "d41d8cd98f00b204e9800998ecf8427e",
+        etag: EMPTY_MD5,
         blob: null,
         content_type: null,
         headers: "{}",
         checksum_algorithm: null,
         checksum: null,
-        created_at: Date.now(),
+        created_at: now,
         owner_arn: ownerArn,
       });
+      await tell({ eventName: `${removed}:DeleteMarkerCreated`, etag: EMPTY_MD5, versionId: markerId });
       return { versionId: markerId, deleteMarker: true };
     });
+    if (queued) this.events?.committed();
     await this.dropBlobs(dropped);
     return outcome;
   }

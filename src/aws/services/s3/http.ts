@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { CHECKSUM_ALGORITHMS, digestLength, hasherFor, type ChecksumAlgorithm, type Hasher } from "../../../domain/s3/checksums.js";
+import { ChunkChain, type ChunkChainStart } from "./chunk-signatures.js";
 import { decodeAwsChunked } from "./chunked.js";
 import { S3Error, errorXml, s3Errors } from "./errors.js";
 
@@ -17,6 +18,8 @@ export interface S3Request {
   /** query parameters, decoded; a bare `versioning` is present with the value "" */
   query: Map<string, string>;
   header(name: string): string | undefined;
+  /** set when the body is signed aws-chunked: where its chunk-signature chain starts */
+  chunkChain?: ChunkChainStart;
 }
 
 function decodeComponent(s: string, plusIsSpace: boolean): string {
@@ -27,8 +30,11 @@ function decodeComponent(s: string, plusIsSpace: boolean): string {
   }
 }
 
-/** Path-style addressing: `/BUCKET`, `/BUCKET/`, `/BUCKET/KEY`; a `+` in a path is a plus. */
-export function parseTarget(url: string): { bucket: string; key: string | undefined; query: Map<string, string> } {
+/**
+ * Path-style addressing: `/BUCKET`, `/BUCKET/`, `/BUCKET/KEY`; a `+` in a path is a plus. With
+ * `hostBucket` (virtual-hosted addressing, the bucket taken from the Host), the path is the key.
+ */
+export function parseTarget(url: string, hostBucket?: string): { bucket: string; key: string | undefined; query: Map<string, string> } {
   const q = url.indexOf("?");
   const path = q >= 0 ? url.slice(0, q) : url;
   const rawQuery = q >= 0 ? url.slice(q + 1) : "";
@@ -40,6 +46,7 @@ export function parseTarget(url: string): { bucket: string; key: string | undefi
     if (!query.has(name)) query.set(name, eq < 0 ? "" : decodeComponent(part.slice(eq + 1), true));
   }
   const rest = path.startsWith("/") ? path.slice(1) : path;
+  if (hostBucket !== undefined) return { bucket: hostBucket, key: rest === "" ? undefined : decodeComponent(rest, false), query };
   const slash = rest.indexOf("/");
   const bucket = decodeComponent(slash < 0 ? rest : rest.slice(0, slash), false);
   const rawKey = slash < 0 ? "" : rest.slice(slash + 1);
@@ -91,6 +98,8 @@ export interface DeclaredChecksum {
 /** The flexible checksum the request carries (x-amz-checksum-ALG, or x-amz-trailer naming one); at most one. */
 export function declaredChecksum(req: S3Request): DeclaredChecksum | undefined {
   const found: DeclaredChecksum[] = [];
+  // (a presigned URL's query checksum comes through req.header: the SDK v3 bakes the CRC32 of an
+  // empty body into presigned PUTs, and S3 holds the upload to it, BadDigest for any other body)
   for (const alg of CHECKSUM_ALGORITHMS) {
     const value = req.header(`x-amz-checksum-${alg.toLowerCase()}`);
     if (value !== undefined) {
@@ -98,15 +107,11 @@ export function declaredChecksum(req: S3Request): DeclaredChecksum | undefined {
       found.push({ algorithm: alg, value, inTrailer: false });
     }
   }
-  if (req.header("x-amz-checksum-crc64nvme") !== undefined) throw s3Errors.notImplemented("the CRC64NVME checksum");
   const trailer = req.header("x-amz-trailer");
   if (trailer !== undefined) {
     const name = trailer.trim().toLowerCase();
     const alg = CHECKSUM_ALGORITHMS.find((a) => `x-amz-checksum-${a.toLowerCase()}` === name);
-    if (!alg) {
-      if (name === "x-amz-checksum-crc64nvme") throw s3Errors.notImplemented("the CRC64NVME checksum");
-      throw s3Errors.invalidRequest(`The value specified in the x-amz-trailer header is not supported: ${trailer}`);
-    }
+    if (!alg) throw s3Errors.invalidRequest(`The value specified in the x-amz-trailer header is not supported: ${trailer}`);
     found.push({ algorithm: alg, inTrailer: true });
   }
   if (found.length > 1) throw s3Errors.invalidRequest("Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.");
@@ -145,12 +150,16 @@ export interface RequestBody {
 }
 
 const HEX64 = /^[0-9a-f]{64}$/;
+const SIGNED_STREAMING = new Set(["STREAMING-AWS4-HMAC-SHA256-PAYLOAD", "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER"]);
 
 export function requestBody(req: S3Request, payloadHash: string): RequestBody {
   const chunked = payloadHash.startsWith("STREAMING-") || /(^|,)\s*aws-chunked\s*(,|$)/i.test(req.header("content-encoding") ?? "");
-  if (payloadHash.startsWith("STREAMING-") && payloadHash !== "STREAMING-UNSIGNED-PAYLOAD-TRAILER") {
-    throw s3Errors.notImplemented(`the ${payloadHash} payload (signed aws-chunked)`);
+  const signedChunks = SIGNED_STREAMING.has(payloadHash);
+  if (payloadHash.startsWith("STREAMING-") && payloadHash !== "STREAMING-UNSIGNED-PAYLOAD-TRAILER" && !signedChunks) {
+    throw s3Errors.notImplemented(`the ${payloadHash} payload (SigV4a's ECDSA-signed aws-chunked)`);
   }
+  // a presigned URL has no header signature for the chain to start from
+  if (signedChunks && !req.chunkChain) throw s3Errors.invalidRequest(`The ${payloadHash} payload needs a request signed in the Authorization header.`);
   if (!chunked && payloadHash !== "UNSIGNED-PAYLOAD" && !HEX64.test(payloadHash)) {
     throw s3Errors.invalidArgument("x-amz-content-sha256 must be UNSIGNED-PAYLOAD, STREAMING-UNSIGNED-PAYLOAD-TRAILER or a valid sha256 value.", "x-amz-content-sha256", payloadHash);
   }
@@ -159,10 +168,17 @@ export function requestBody(req: S3Request, payloadHash: string): RequestBody {
   const md5Expected = contentMd5(req);
   const decodedLength = req.header("x-amz-decoded-content-length");
   if (decodedLength !== undefined && !/^\d+$/.test(decodedLength)) throw s3Errors.invalidArgument("x-amz-decoded-content-length is not a number.");
+  if (signedChunks && decodedLength === undefined) {
+    throw new S3Error("MissingContentLength", "You must provide the x-amz-decoded-content-length header with a signed aws-chunked body.", 411);
+  }
+  const signedTrailer = payloadHash === "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER";
+  if (signedChunks && !signedTrailer && declared?.inTrailer) {
+    throw s3Errors.invalidRequest("The x-amz-trailer header needs the STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER payload, which signs the trailer.");
+  }
 
   const trailers = new Map<string, string>();
   const source = req.raw as AsyncIterable<Buffer>;
-  const stream = chunked ? decodeAwsChunked(source, trailers) : source;
+  const stream = chunked ? decodeAwsChunked(source, trailers, signedChunks ? new ChunkChain(req.chunkChain!) : undefined, signedTrailer) : source;
   const md5 = hasherFor("MD5");
   const sha = HEX64.test(payloadHash) ? hasherFor("SHA256") : undefined;
   const flexible = declared ? hasherFor(declared.algorithm) : undefined;
@@ -212,6 +228,6 @@ export async function readSmallBody(req: S3Request, payloadHash: string, limit: 
 
 /** Operations S3 marks checksum-required: Content-MD5 or a flexible checksum must be sent. */
 export function requireIntegrityHeader(req: S3Request): void {
-  const has = req.header("content-md5") !== undefined || req.header("x-amz-trailer") !== undefined || [...CHECKSUM_ALGORITHMS, "CRC64NVME"].some((a) => req.header(`x-amz-checksum-${a.toLowerCase()}`) !== undefined);
+  const has = req.header("content-md5") !== undefined || req.header("x-amz-trailer") !== undefined || CHECKSUM_ALGORITHMS.some((a) => req.header(`x-amz-checksum-${a.toLowerCase()}`) !== undefined);
   if (!has) throw s3Errors.invalidRequest("Missing required header for this request: Content-MD5 OR x-amz-checksum-*");
 }

@@ -4,18 +4,24 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Caller, Principal } from "../../../domain/context.js";
 import type { AccessControl } from "../../../domain/iam/access.js";
 import type { S3Store } from "../../../domain/s3/buckets.js";
+import type { S3Notifier } from "../../../domain/s3/notifications.js";
 import type { Denial } from "../../../errors.js";
 import { clip, type Logger } from "../../../log.js";
-import { authenticate, type CredentialLookup } from "../../auth.js";
+import { authenticateSigned, authenticateV2, type CredentialLookup } from "../../auth.js";
 import { tableAuthorizer } from "../../authz.js";
+import { isSigV2, parseSigV2 } from "../../sigv2.js";
 import { AuthFailure, headerMap, parseSignature, s3PayloadHash } from "../../sigv4.js";
+import { publicHostnames, virtualHostBucket } from "./addressing.js";
 import { s3AuthzTable } from "./authz.js";
+import * as configs from "./bucket-configs.js";
 import * as buckets from "./buckets.js";
 import type { S3Call, S3Context } from "./context.js";
+import * as copy from "./copy.js";
 import { S3Error, s3Errors } from "./errors.js";
 import { parseTarget, sendError, type S3Request } from "./http.js";
 import * as lists from "./lists.js";
 import * as objects from "./objects.js";
+import * as tagging from "./tagging.js";
 
 /** Where S3 requests are routed inside the server once told apart (see s3RewriteUrl). */
 export const S3_ROUTE_PREFIX = "/~s3";
@@ -59,6 +65,11 @@ export interface S3Options {
   partition: string;
   accountId: string;
   log: Logger;
+  /** `--public-url`: its host's subdomains are buckets (virtual-hosted addressing) */
+  publicUrl?: string;
+  notifications?: S3Notifier;
+  /** a lifecycle day's length, as the sweep counts it (default 86,400,000) */
+  lifecycleDayMs?: number;
   onAuthenticated?: (principal: Principal) => void;
 }
 
@@ -73,11 +84,17 @@ function route(req: S3Request): Handler | S3Error {
     return s3Errors.methodNotAllowed(m, "SERVICE");
   }
   if (q.has("uploads") || q.has("uploadId")) return s3Errors.notImplemented("multipart upload (CreateMultipartUpload, UploadPart, CompleteMultipartUpload and the rest)");
-  const unbuilt = ["tagging", "lifecycle", "notification", "policy", "acl", "cors", "website", "logging", "replication", "encryption", "object-lock", "retention", "legal-hold", "ownershipControls", "publicAccessBlock", "accelerate", "requestPayment", "analytics", "metrics", "inventory", "intelligent-tiering", "restore", "select", "torrent", "attributes", "policyStatus", "renameObject", "metadataTable", "abac"];
-  const sub = unbuilt.find((s) => q.has(s));
+  const unbuilt = ["policy", "acl", "cors", "website", "logging", "replication", "encryption", "object-lock", "retention", "legal-hold", "ownershipControls", "publicAccessBlock", "accelerate", "requestPayment", "analytics", "metrics", "inventory", "intelligent-tiering", "restore", "select", "torrent", "attributes", "policyStatus", "renameObject", "metadataTable", "abac"];
+  // bucket configurations have no object-level form
+  const sub = unbuilt.find((s) => q.has(s)) ?? (req.key !== undefined ? ["lifecycle", "notification"].find((s) => q.has(s)) : undefined);
   if (sub) return s3Errors.notImplemented(`the ?${sub} subresource`);
+  if (q.has("tagging")) return taggingRoute(req);
   if (req.key === undefined) {
     if (q.has("versioning")) return m === "GET" ? buckets.getBucketVersioning : m === "PUT" ? buckets.putBucketVersioning : s3Errors.methodNotAllowed(m, "BUCKET");
+    if (q.has("notification")) return m === "GET" ? configs.getBucketNotificationConfiguration : m === "PUT" ? configs.putBucketNotificationConfiguration : s3Errors.methodNotAllowed(m, "BUCKET");
+    if (q.has("lifecycle")) {
+      return m === "GET" ? configs.getBucketLifecycleConfiguration : m === "PUT" ? configs.putBucketLifecycleConfiguration : m === "DELETE" ? configs.deleteBucketLifecycle : s3Errors.methodNotAllowed(m, "BUCKET");
+    }
     if (q.has("location")) return m === "GET" ? buckets.getBucketLocation : s3Errors.methodNotAllowed(m, "BUCKET");
     if (q.has("delete")) return m === "POST" ? objects.deleteObjects : s3Errors.methodNotAllowed(m, "BUCKET");
     if (q.has("versions")) return m === "GET" ? lists.listObjectVersions : s3Errors.methodNotAllowed(m, "BUCKET");
@@ -101,11 +118,26 @@ function route(req: S3Request): Handler | S3Error {
     case "HEAD":
       return objects.getObject;
     case "PUT":
-      return objects.putObject;
+      return req.header("x-amz-copy-source") !== undefined ? copy.copyObject : objects.putObject;
     case "DELETE":
       return objects.deleteObject;
     default:
       return s3Errors.methodNotAllowed(m, "OBJECT");
+  }
+}
+
+/** `?tagging` on a bucket or an object: Get/Put/Delete…Tagging. */
+function taggingRoute(req: S3Request): Handler | S3Error {
+  const onObject = req.key !== undefined;
+  switch (req.method) {
+    case "GET":
+      return onObject ? tagging.getObjectTagging : tagging.getBucketTagging;
+    case "PUT":
+      return onObject ? tagging.putObjectTagging : tagging.putBucketTagging;
+    case "DELETE":
+      return onObject ? tagging.deleteObjectTagging : tagging.deleteBucketTagging;
+    default:
+      return s3Errors.methodNotAllowed(req.method, onObject ? "OBJECT" : "BUCKET");
   }
 }
 
@@ -152,7 +184,7 @@ function writeS3CallLine(log: Logger, sourceIp: string, req: S3Request, res: Ser
 function authError(f: AuthFailure, presigned: boolean, region: string, accessKeyId?: string): S3Error {
   switch (f.kind) {
     case "missing":
-      return s3Errors.accessDenied();
+      return s3Errors.accessDenied(f.message === "Missing Authentication Token" ? undefined : f.message);
     case "incomplete":
       if (f.message.startsWith("Missing required header")) return s3Errors.invalidRequest(f.message);
       return presigned
@@ -165,7 +197,9 @@ function authError(f: AuthFailure, presigned: boolean, region: string, accessKey
     case "expiredToken":
       return new S3Error("ExpiredToken", "The provided token has expired.", 400);
     case "expired":
-      return presigned ? s3Errors.accessDenied("Request has expired") : new S3Error("RequestTimeTooSkewed", "The difference between the request time and the current time is too large.", 403);
+      return presigned
+        ? new S3Error("AccessDenied", f.message, 403, f.details)
+        : new S3Error("RequestTimeTooSkewed", "The difference between the request time and the current time is too large.", 403, f.details);
     case "wrongRegion":
       return new S3Error("AuthorizationHeaderMalformed", `The authorization header is malformed; the region is wrong; expecting '${region}'`, 400, { Region: region });
     case "wrongService":
@@ -188,6 +222,7 @@ export async function s3Plugin(app: FastifyInstance, opts: S3Options): Promise<v
   app.removeAllContentTypeParsers();
   app.addContentTypeParser("*", (_req, _payload, done) => done(null, undefined));
   const table = s3AuthzTable(opts.partition);
+  const hostnames = publicHostnames(opts.publicUrl);
   const authorizer = tableAuthorizer(opts.access);
   const service = { authz: table, accessDenied: (message: string) => s3Errors.accessDenied(message) };
   const ctx: S3Context = {
@@ -195,6 +230,8 @@ export async function s3Plugin(app: FastifyInstance, opts: S3Options): Promise<v
     region: opts.region,
     ownerId: crypto.createHash("sha256").update(`headwater-account:${opts.accountId}`).digest("hex"),
     ownerName: opts.accountId,
+    notifications: opts.notifications,
+    lifecycleDayMs: opts.lifecycleDayMs ?? 86_400_000,
     authorize: (caller, operation, input) => authorizer(caller, service, operation, input),
     decide: async (caller, operation, input) => {
       try {
@@ -225,30 +262,54 @@ export async function s3Plugin(app: FastifyInstance, opts: S3Options): Promise<v
       bucket: "",
       key: undefined,
       query: new Map(),
-      header: (name) => rawHeaders.get(name)?.[0],
+      // a presigned URL's x-amz-* query parameters are signed and stand for headers, as in S3 (the
+      // SDK v3 puts x-amz-checksum-crc32 and x-amz-checksum-mode there)
+      header: (name) => rawHeaders.get(name)?.[0] ?? (name.startsWith("x-amz-") && presignedQuery() ? s3req.query.get(name) : undefined),
     };
+    const presignedQuery = () => !rawHeaders.has("authorization") && (s3req.query.has("X-Amz-Signature") || s3req.query.has("Signature"));
     try {
       if (!(raw as unknown as Record<symbol, boolean>)[S3_MARK]) throw s3Errors.accessDenied();
-      Object.assign(s3req, parseTarget(url));
-      if (typeof raw.headers.authorization === "string" && raw.headers.authorization.startsWith("AWS ")) {
-        throw s3Errors.notImplemented("Signature Version 2 (sign with SigV4: in ~/.aws/config, s3 = signature_version = s3v4)");
-      }
-      if (!raw.headers.authorization && !s3req.query.has("X-Amz-Credential")) {
-        throw s3Errors.notImplemented("Signature Version 2 presigned URLs (presign with SigV4: s3 = signature_version = s3v4)");
-      }
+      const hostBucket = virtualHostBucket(raw.headers.host, hostnames);
+      Object.assign(s3req, parseTarget(url, hostBucket));
       const signed = { method: s3req.method, url, headers: rawHeaders, body: Buffer.alloc(0), s3: true };
       let principal: Principal;
       let payloadHash: string;
       let presigned = false;
       let accessKeyId: string | undefined;
       try {
-        const parts = parseSignature(signed);
-        presigned = parts.presigned;
-        accessKeyId = parts.accessKeyId;
-        payloadHash = s3PayloadHash(signed, parts);
-        principal = await authenticate(signed, { signingName: "s3" }, opts.region, opts.lookup);
+        if (isSigV2(signed)) {
+          // SigV2 signs no payload hash: the body is checked against Content-MD5 and checksums only
+          presigned = !rawHeaders.has("authorization");
+          accessKeyId = parseSigV2(signed).accessKeyId;
+          payloadHash = "UNSIGNED-PAYLOAD";
+          // SigV2's resource is /bucket/key whatever the addressing style, and /bucket/ for a bucket
+          const path = url.split("?")[0]!;
+          let resource = hostBucket === undefined ? path : `/${hostBucket}${path}`;
+          if (s3req.bucket !== "" && s3req.key === undefined && !resource.endsWith("/")) resource += "/";
+          principal = await authenticateV2(signed, resource, opts.lookup);
+        } else {
+          const parts = parseSignature(signed);
+          presigned = parts.presigned;
+          accessKeyId = parts.accessKeyId;
+          payloadHash = s3PayloadHash(signed, parts);
+          const verified = await authenticateSigned(signed, { signingName: "s3" }, opts.region, opts.lookup);
+          principal = verified.principal;
+          if (!parts.presigned && payloadHash.startsWith("STREAMING-AWS4-HMAC-SHA256-")) {
+            // a signed aws-chunked body: its chunks continue the chain from this signature
+            s3req.chunkChain = {
+              seed: parts.signature,
+              amzDate: parts.amzDate,
+              scope: `${parts.scopeDate}/${parts.region}/${parts.service}/aws4_request`,
+              signingKey: verified.signingKey,
+            };
+          }
+        }
       } catch (e) {
-        if (e instanceof AuthFailure) throw authError(e, presigned || s3req.query.has("X-Amz-Credential"), opts.region, accessKeyId);
+        if (e instanceof AuthFailure) {
+          // SigV2's malformed forms: S3 names a bad header InvalidArgument, a URL missing a part AccessDenied
+          if (e.kind === "incomplete" && isSigV2(signed)) throw presigned ? s3Errors.accessDenied(e.message) : s3Errors.invalidArgument(e.message, "Authorization", rawHeaders.get("authorization")?.[0]?.split(":")[0]);
+          throw authError(e, presigned || s3req.query.has("X-Amz-Credential"), opts.region, accessKeyId);
+        }
         throw e;
       }
       opts.onAuthenticated?.(principal);

@@ -1,9 +1,11 @@
 import { pipeline } from "node:stream/promises";
-import { S3StoreError, isValidVersionId, type ObjectVersion } from "../../../domain/s3/buckets.js";
+import { S3StoreError, isValidVersionId, tagsOf, type ObjectVersion } from "../../../domain/s3/buckets.js";
+import { expirationHeader, expirationOf } from "../../../domain/s3/lifecycle.js";
 import { storeError } from "./buckets.js";
-import type { S3Call, S3Context } from "./context.js";
+import { originOf, type S3Call, type S3Context } from "./context.js";
 import { S3Error, s3Errors } from "./errors.js";
 import { readSmallBody, requestBody, requireIntegrityHeader, send, sendXml, type S3Request } from "./http.js";
+import { parseTaggingHeader } from "./tag-sets.js";
 import { doc, el, httpTime, parseXml, wrap } from "./xml.js";
 
 /** A single PUT's limit, as S3's (larger objects need multipart upload). */
@@ -12,12 +14,12 @@ const MAX_PUT = 5 * 1024 ** 3;
 /** Request headers stored with the object and returned on GET/HEAD. */
 const STORED_HEADERS = ["cache-control", "content-disposition", "content-encoding", "content-language", "expires", "x-amz-website-redirect-location"];
 
-function quoted(etag: string): string {
+export function quoted(etag: string): string {
   return `"${etag}"`;
 }
 
 /** The stored headers of a PUT: the standard ones (Content-Encoding without aws-chunked) and x-amz-meta-*. */
-function storedHeaders(req: S3Request): Record<string, string> {
+export function storedHeaders(req: S3Request): Record<string, string> {
   const out: Record<string, string> = {};
   for (const name of STORED_HEADERS) {
     let v = req.header(name);
@@ -40,10 +42,8 @@ function storedHeaders(req: S3Request): Record<string, string> {
   return out;
 }
 
-/** Headers S3 has no support for here yet, refused rather than ignored. */
-function refuseUnbuilt(req: S3Request): void {
-  if (req.header("x-amz-copy-source") !== undefined) throw s3Errors.notImplemented("CopyObject");
-  if (req.header("x-amz-tagging") !== undefined) throw s3Errors.notImplemented("object tagging");
+/** Headers S3 has no support for here yet, refused rather than ignored (PutObject and CopyObject). */
+export function refuseUnbuilt(req: S3Request): void {
   if (req.header("x-amz-object-lock-mode") !== undefined || req.header("x-amz-object-lock-legal-hold") !== undefined) throw s3Errors.notImplemented("Object Lock");
   if (req.header("x-amz-server-side-encryption-customer-algorithm") !== undefined) throw s3Errors.notImplemented("SSE-C");
   if (req.header("x-amz-write-offset-bytes") !== undefined) throw s3Errors.notImplemented("appends");
@@ -56,7 +56,7 @@ function refuseUnbuilt(req: S3Request): void {
   }
 }
 
-function versionHeader(versioning: string | null, versionId: string): string | undefined {
+export function versionHeader(versioning: string | null, versionId: string): string | undefined {
   // a bucket that was never versioned has no version IDs to show
   return versioning === null ? undefined : versionId;
 }
@@ -66,12 +66,14 @@ export async function putObject(ctx: S3Context, call: S3Call): Promise<void> {
   const key = req.key!;
   await ctx.authorize(caller, "PutObject", { Bucket: req.bucket, Key: key });
   refuseUnbuilt(req);
-  if (Buffer.byteLength(key, "utf8") > 1024) throw new S3Error("KeyTooLongError", "Your key is too long", 400);
+  requireKeyLength(key);
+  const taggingHeader = req.header("x-amz-tagging");
+  const tags = taggingHeader !== undefined ? parseTaggingHeader(taggingHeader) : [];
+  // S3 asks for s3:PutObjectTagging too when a PUT sets tags
+  if (tags.length > 0) await ctx.authorize(caller, "PutObject(tagging)", { Bucket: req.bucket, Key: key, Tags: tags });
   const length = Number(req.header("x-amz-decoded-content-length") ?? req.header("content-length") ?? "0");
   if (length > MAX_PUT) throw s3Errors.entityTooLarge(MAX_PUT);
-  const ifNoneMatch = req.header("if-none-match");
-  const ifMatch = req.header("if-match");
-  if (ifNoneMatch !== undefined && ifNoneMatch.trim() !== "*") throw s3Errors.notImplemented("If-None-Match other than * on PutObject");
+  const precondition = writePrecondition(req, key);
   const body = requestBody(req, call.payloadHash);
   // refuse early (before reading the body) what the commit would refuse anyway
   const bucket = await ctx.store.getBucket(req.bucket);
@@ -97,15 +99,10 @@ export async function putObject(ctx: S3Context, call: S3Call): Promise<void> {
         checksumAlgorithm: checksum?.algorithm ?? null,
         checksum: checksum?.value ?? null,
         ownerArn: caller.principal.arn,
+        origin: originOf(call),
+        tags,
       },
-      (current) => {
-        const live = current && !current.delete_marker ? current : undefined;
-        if (ifNoneMatch !== undefined && live) throw s3Errors.preconditionFailed("If-None-Match");
-        if (ifMatch !== undefined) {
-          if (!live) throw s3Errors.noSuchKey(key);
-          if (!etagMatches(ifMatch, live.etag)) throw s3Errors.preconditionFailed("If-Match");
-        }
-      },
+      precondition,
     );
   } catch (e) {
     throw storeError(e, req.bucket);
@@ -113,6 +110,7 @@ export async function putObject(ctx: S3Context, call: S3Call): Promise<void> {
   const headers: Record<string, string | undefined> = {
     etag: quoted(etag),
     "x-amz-version-id": versionHeader(result.versioning, result.versionId),
+    "x-amz-expiration": expirationHeader(expirationOf(bucket.lifecycle, { key, size: written.size, tags: tags.length ? JSON.stringify(tags) : null, createdAt: result.createdAt }, ctx.lifecycleDayMs)),
     "x-amz-server-side-encryption": "AES256",
   };
   if (checksum) {
@@ -122,8 +120,30 @@ export async function putObject(ctx: S3Context, call: S3Call): Promise<void> {
   send(req, 200, headers);
 }
 
+export function requireKeyLength(key: string): void {
+  if (Buffer.byteLength(key, "utf8") > 1024) throw new S3Error("KeyTooLongError", "Your key is too long", 400);
+}
+
+/**
+ * A conditional write's If-Match / If-None-Match (only `*`), checked against the key's current
+ * version under its lock (PutObject and CopyObject).
+ */
+export function writePrecondition(req: S3Request, key: string): (current: ObjectVersion | undefined) => void {
+  const ifNoneMatch = req.header("if-none-match");
+  const ifMatch = req.header("if-match");
+  if (ifNoneMatch !== undefined && ifNoneMatch.trim() !== "*") throw s3Errors.notImplemented("If-None-Match other than * on writes");
+  return (current) => {
+    const live = current && !current.delete_marker ? current : undefined;
+    if (ifNoneMatch !== undefined && live) throw s3Errors.preconditionFailed("If-None-Match");
+    if (ifMatch !== undefined) {
+      if (!live) throw s3Errors.noSuchKey(key);
+      if (!etagMatches(ifMatch, live.etag)) throw s3Errors.preconditionFailed("If-Match");
+    }
+  };
+}
+
 /** An If-Match / If-None-Match list against an ETag (quotes optional, `*` matches any). */
-function etagMatches(header: string, etag: string): boolean {
+export function etagMatches(header: string, etag: string): boolean {
   return header.split(",").some((t) => {
     const v = t.trim().replace(/^W\//, "");
     return v === "*" || v.replace(/^"|"$/g, "") === etag;
@@ -206,6 +226,8 @@ export async function getObject(ctx: S3Context, call: S3Call): Promise<void> {
     etag: quoted(v.etag),
     "last-modified": httpTime(v.created_at),
     "x-amz-version-id": vHeader,
+    // when the bucket's lifecycle rules will expire it (the current version only)
+    "x-amz-expiration": v.latest ? expirationHeader(expirationOf(bucket.lifecycle, { ...v, createdAt: v.created_at }, ctx.lifecycleDayMs)) : undefined,
   };
   const state = preconditions(req, v);
   if (state === "notModified") {
@@ -220,6 +242,7 @@ export async function getObject(ctx: S3Context, call: S3Call): Promise<void> {
     "accept-ranges": "bytes",
     "content-type": v.content_type ?? "binary/octet-stream",
     "x-amz-server-side-encryption": "AES256",
+    "x-amz-tagging-count": v.tags ? String(tagsOf(v.tags).length) : undefined,
     ...stored,
   };
   for (const [q, h] of Object.entries(RESPONSE_OVERRIDES)) {
@@ -243,7 +266,8 @@ export async function getObject(ctx: S3Context, call: S3Call): Promise<void> {
     send(req, status, headers);
     return;
   }
-  const stream = ctx.store.objects.read(v.blob, range);
+  // the whole object is a range too: the store then knows how much it will read
+  const stream = ctx.store.objects.read(v.blob, range ?? { start: 0, end: v.size - 1 });
   // open the file before the status line goes out, so a missing blob is still a clean 500
   await new Promise<void>((resolve, reject) => {
     stream.once("open", () => resolve());
@@ -268,7 +292,7 @@ export async function deleteObject(ctx: S3Context, call: S3Call): Promise<void> 
   if (req.header("if-match") !== undefined) throw s3Errors.notImplemented("conditional deletes");
   let outcome;
   try {
-    outcome = await ctx.store.deleteObject(req.bucket, key, versionId, caller.principal.arn);
+    outcome = await ctx.store.deleteObject(req.bucket, key, versionId, caller.principal.arn, { origin: originOf(call) });
   } catch (e) {
     if (e instanceof S3StoreError && e.code === "InvalidVersionId") throw s3Errors.invalidVersionId(versionId ?? "");
     throw storeError(e, req.bucket);
@@ -306,7 +330,7 @@ export async function deleteObjects(ctx: S3Context, call: S3Call): Promise<void>
       continue;
     }
     try {
-      const r = await ctx.store.deleteObject(req.bucket, key, versionId, caller.principal.arn);
+      const r = await ctx.store.deleteObject(req.bucket, key, versionId, caller.principal.arn, { origin: originOf(call) });
       if (quiet) continue;
       const marker = r.deleteMarker ? el("DeleteMarker", "true") + (versionId === undefined ? el("DeleteMarkerVersionId", r.versionId) : "") : "";
       out += wrap("Deleted", el("Key", key) + el("VersionId", versionId) + marker);
