@@ -46,7 +46,7 @@ import { sweepSubscriptions } from "./domain/sns/subscriptions.js";
 import { S3Store } from "./domain/s3/buckets.js";
 import { scheduleLifecycleSweep, sweepLifecycle } from "./domain/s3/lifecycle-sweep.js";
 import { S3Notifier } from "./domain/s3/notifications.js";
-import { LocalObjectStore } from "./domain/s3/object-store.js";
+import { openObjectStore } from "./domain/s3/open-object-store.js";
 import { CatFilePool } from "./git/cat-file.js";
 import { CommitGraphs } from "./git/commit-graph.js";
 import { GitRunner } from "./git/exec.js";
@@ -219,11 +219,14 @@ async function assemble(
   // objects of interrupted pushes, once past any transfer's time limit (and SIGTERM's grace)
   await repos.sweepQuarantines(cfg.gitTimeoutSeconds * 1000 + 5 * 60_000);
   await ledger.repair((await repos.all()).map((r) => repos.handle(r)));
-  // Buckets: bytes under <data-dir>/objects/; interrupted PUTs (no version row names their
-  // bytes) are swept before serving, when no PUT of this process can be under way
+  // Buckets: bytes under <data-dir>/objects/ or in --object-store's bucket; interrupted PUTs (no
+  // version row names their bytes) are swept before serving, when no PUT of this process can be
+  // under way (and, on a shared bucket, past the grace other servers' PUTs get)
+  const objectStore = openObjectStore(cfg);
+  undo.push(() => objectStore.close());
   // bucket notifications are published inside the transaction of the change they announce
   const s3Notifier = new S3Notifier(sns, iam.partition);
-  const s3 = new S3Store(store.db, store.engine, new LocalObjectStore(path.join(cfg.dataDir, "objects")), log, s3Notifier);
+  const s3 = new S3Store(store.db, store.engine, objectStore.store, log, s3Notifier);
   // lifecycle rules: one sweep at a time across processes (a session lock on PostgreSQL)
   const stopLifecycle = scheduleLifecycleSweep(
     () => sweepLifecycle(store.db, s3, refLocks, log, { dayMs: cfg.bucketLifecycleDayMs }),
@@ -231,8 +234,10 @@ async function assemble(
     log,
   );
   undo.push(() => void stopLifecycle());
-  const swept = await s3.sweep(Date.now());
-  if (swept) log.info({ files: swept }, "removed the bytes of interrupted object uploads");
+  const swept = await s3.sweep(objectStore.sweepBefore()).catch((e: Error) => {
+    throw new Error(`could not list the object store ${objectStore.describe}: ${e.name}: ${e.message}`);
+  });
+  if (swept) log.info({ files: swept, objectStore: objectStore.describe }, "removed the bytes of interrupted object uploads");
 
   const tls = await loadTls(cfg);
   const app = Fastify({
@@ -406,6 +411,7 @@ async function assemble(
       await relay?.close();
       await refLocks.close();
       await store.close();
+      objectStore.close();
       log.info("stopped");
     })());
 

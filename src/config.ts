@@ -35,6 +35,9 @@ const schema = z.object({
   deliveryRetentionDays: z.coerce.number().min(0).default(7),
   bucketLifecycleIntervalSeconds: z.coerce.number().min(0.01).default(3600),
   bucketLifecycleDayMs: z.coerce.number().int().min(1).default(86_400_000),
+  objectStore: z.string().regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/, "an address such as s3://my-bucket/headwater").optional(),
+  objectStoreEndpoint: z.string().url().optional(),
+  objectStoreGraceSeconds: z.coerce.number().min(0).default(86400),
 });
 
 export type Config = z.infer<typeof schema> & {
@@ -116,6 +119,19 @@ export const FLAGS: FlagSpec[] = [
     value: "MS",
     help: "the length of a lifecycle rule's day, for tests (default 86400000; the rules' midnights are multiples of it)",
   },
+  {
+    key: "objectStore",
+    flag: "object-store",
+    value: "URL",
+    help: "s3://BUCKET/PREFIX: keep object bytes in that S3 bucket, keys from the AWS environment or profile (default: files in the data dir)",
+  },
+  { key: "objectStoreEndpoint", flag: "object-store-endpoint", value: "URL", help: "the S3-compatible endpoint for --object-store, path-style (default: AWS's)" },
+  {
+    key: "objectStoreGraceSeconds",
+    flag: "object-store-grace-seconds",
+    value: "SECONDS",
+    help: "with --object-store, bytes and uploads no object names are swept at start once this old (default 86400)",
+  },
 ];
 
 export class ConfigError extends Error {}
@@ -162,6 +178,13 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
     throw new ConfigError("--tls-cert and --tls-key go together");
   }
   if (cfg.tlsCert && cfg.tlsSelfSigned) throw new ConfigError("choose --tls-cert/--tls-key or --tls-self-signed, not both");
+  if (cfg.objectStoreEndpoint !== undefined && cfg.objectStore === undefined) throw new ConfigError("--object-store-endpoint needs --object-store");
+  if (cfg.objectStoreEndpoint !== undefined) {
+    const u = new URL(cfg.objectStoreEndpoint);
+    if (u.protocol !== "http:" && u.protocol !== "https:") throw new ConfigError("--object-store-endpoint: an http:// or https:// URL");
+    // the URL is logged and shown in errors: credentials come from the AWS environment, never from it
+    if (u.username || u.password) throw new ConfigError("--object-store-endpoint: no credentials in the URL (set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)");
+  }
   return { ...cfg, dataDir: path.resolve(cfg.dataDir) };
 }
 
