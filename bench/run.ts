@@ -274,6 +274,9 @@ if (!only || only === "s3") {
   say("|---|---|---|---|---|---|---|");
   say(`| PUT ${mb} MiB (curl -T) | ${fmt(r.large.cp)} s (${rate(r.large.cp)}) | ${fmt(r.large.cpSync)} s (${rate(r.large.cpSync)}) | ${fmt(r.large.put)} s (${rate(r.large.put)}) | **${fmt((100 * r.large.cpSync) / r.large.put, 0)}%** | ${fmt((100 * r.large.cp) / r.large.put, 0)}% | ${mib(r.peakRss.largePut)} |`);
   say(`| GET ${mb} MiB (curl -o) | ${fmt(r.large.cp)} s | ${fmt(r.large.cpSync)} s | ${fmt(r.large.get)} s (${rate(r.large.get)}) | **${fmt((100 * r.large.cpSync) / r.large.get, 0)}%** | ${fmt((100 * r.large.cp) / r.large.get, 0)}% | ${mib(r.peakRss.largeGet)} |`);
+  say(`| bare Node server: PUT with MD5 + fsync | | | ${fmt(r.large.barePut)} s (${rate(r.large.barePut)}) | ${fmt((100 * r.large.cpSync) / r.large.barePut, 0)}% | | |`);
+  say(`| bare Node server: PUT without MD5 | | | ${fmt(r.large.barePutNoMd5)} s (${rate(r.large.barePutNoMd5)}) | ${fmt((100 * r.large.cpSync) / r.large.barePutNoMd5, 0)}% | | |`);
+  say(`| bare Node server: GET | | | ${fmt(r.large.bareGet)} s (${rate(r.large.bareGet)}) | ${fmt((100 * r.large.cpSync) / r.large.bareGet, 0)}% | | |`);
   say(`| PUT ${r.smallObjects} small (SDK, 16 in flight) | ${fmt(r.small.cp)} s (cp -r) | ${fmt(r.small.cpSync)} s | ${fmt(r.small.put)} s (${fmt(r.smallObjects / r.small.put, 0)}/s) | ${fmt((100 * r.small.cpSync) / r.small.put, 0)}% | ${fmt((100 * r.small.cp) / r.small.put, 0)}% | ${mib(r.peakRss.small)} |`);
   say(`| GET ${r.smallObjects} small | | | ${fmt(r.small.get)} s (${fmt(r.smallObjects / r.small.get, 0)}/s) | ${fmt((100 * r.small.cpSync) / r.small.get, 0)}% | ${fmt((100 * r.small.cp) / r.small.get, 0)}% | (with PUT) |`);
   say();

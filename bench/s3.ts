@@ -10,6 +10,9 @@
  * and the version row's commit), so `cp` is measured both as it is and followed by a `sync`
  * of what it wrote: the durable figure is the fair limit, the other the absolute one.
  *
+ * A bare Node HTTP server in the bench process (bench/lib/bare-receiver.ts) does the same PUT
+ * and GET with nothing but MD5, the writes and the fsync: the limit for any Node server here.
+ *
  * `backend`: the same requests to a server whose bytes go to a second Headwater acting as S3
  * (`--object-store s3://…`), when that backend is built.
  */
@@ -20,6 +23,7 @@ import http from "node:http";
 import path from "node:path";
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { ADMIN, startServer, type ServerHandle } from "../test/helpers/server.js";
+import { startBareReceiver } from "./lib/bare-receiver.js";
 import { freePort } from "./lib/ports.js";
 import { median, timeIt } from "./lib/stats.js";
 
@@ -38,7 +42,7 @@ export interface S3BenchResult {
   smallBytes: number;
   runs: number;
   /** seconds, median of the runs */
-  large: { cp: number; cpSync: number; put: number; get: number };
+  large: { cp: number; cpSync: number; put: number; get: number; barePut: number; barePutNoMd5: number; bareGet: number };
   small: { cp: number; cpSync: number; put: number; get: number };
   /** the server's peak RSS (VmHWM) during each phase, in bytes (the highest over the runs) */
   peakRss: { largePut: number; largeGet: number; small: number };
@@ -125,7 +129,9 @@ export async function benchS3(work: string, opts: S3BenchOptions): Promise<S3Ben
   });
   const bucket = "bench";
   const startRss = server.rss();
-  const large = { cp: [] as number[], cpSync: [] as number[], put: [] as number[], get: [] as number[] };
+  const large = { cp: [] as number[], cpSync: [] as number[], put: [] as number[], get: [] as number[], barePut: [] as number[], barePutNoMd5: [] as number[], bareGet: [] as number[] };
+  const bare = await startBareReceiver(path.join(work, "bare"), { md5: true });
+  const bareNoMd5 = await startBareReceiver(path.join(work, "bare-no-md5"), { md5: false });
   const small = { cp: [] as number[], cpSync: [] as number[], put: [] as number[], get: [] as number[] };
   const peakRss = { largePut: 0, largeGet: 0, small: 0 };
   try {
@@ -138,6 +144,11 @@ export async function benchS3(work: string, opts: S3BenchOptions): Promise<S3Ben
       fs.rmSync(copy, { force: true });
       large.cpSync.push(await timeIt(() => run("sh", ["-c", `cp "$0" "$1" && sync "$1"`, big, copy])));
       fs.rmSync(copy, { force: true });
+
+      large.barePut.push(await timeIt(() => run("curl", ["-sS", "--fail", "-T", big, "-o", "/dev/null", `${bare.url}/object`])));
+      large.barePutNoMd5.push(await timeIt(() => run("curl", ["-sS", "--fail", "-T", big, "-o", "/dev/null", `${bareNoMd5.url}/object`])));
+      large.bareGet.push(await timeIt(() => run("curl", ["-sS", "--fail", "-o", path.join(work, "bare-got.bin"), `${bare.url}/object`])));
+      fs.rmSync(path.join(work, "bare-got.bin"), { force: true });
 
       const put = await withPeak(server, () => run("curl", [...curlArgs(), "-T", big, "-o", "/dev/null", objectUrl]));
       large.put.push(put.seconds);
@@ -180,8 +191,10 @@ export async function benchS3(work: string, opts: S3BenchOptions): Promise<S3Ben
     s3.destroy();
     agent.destroy();
     await server.stop();
+    await bare.close();
+    await bareNoMd5.close();
   }
-  const med = (o: Record<string, number[]>) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, median(v)])) as { cp: number; cpSync: number; put: number; get: number };
+  const med = <T extends Record<string, number[]>>(o: T) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, median(v)])) as { [K in keyof T]: number };
   fs.rmSync(work, { recursive: true, force: true });
   return { megabytes: opts.megabytes, smallObjects: opts.smallObjects, smallBytes, runs: opts.runs, large: med(large), small: med(small), peakRss, startRss };
 }

@@ -79,7 +79,7 @@ describe("the JavaScript SDK", () => {
     }
     const ignored = await s3().send(new GetObjectCommand({ Bucket: "objects", Key: "digits", Range: "bytes=0-1,3-4" }));
     expect([ignored.$metadata.httpStatusCode, await ignored.Body!.transformToString()]).toEqual([200, "0123456789"]);
-    for (const range of ["bytes=100-200", "bytes=-0"]) {
+    for (const range of ["bytes=100-200", "bytes=-0", "bytes=10-", "bytes=100-"]) {
       const raw = await signedS3(server.url, "GET", "/objects/digits", { headers: { range } });
       expect(raw.status).toBe(416);
       expect(raw.body).toContain(`<Code>InvalidRange</Code><Message>The requested range is not satisfiable</Message><ActualObjectSize>10</ActualObjectSize><RangeRequested>${range}</RangeRequested>`);
@@ -132,6 +132,13 @@ describe("the JavaScript SDK", () => {
     expect(quiet.Deleted).toBeUndefined();
     expect(quiet.Errors).toEqual([expect.objectContaining({ Key: "d/3", Code: "NoSuchVersion" })]);
     expect((await s3().send(new ListObjectsV2Command({ Bucket: "objects", Prefix: "d/" }))).Contents?.map((c) => c.Key)).toEqual(["d/3"]);
+    // the SDK writes a carriage return in a key as `&#13;`, and a literal "&#13;" as `&amp;#13;`: each names its own key
+    for (const k of ["e/cr\rkey", "e/&#13;literal"]) await s3().send(new PutObjectCommand({ Bucket: "objects", Key: k, Body: k }));
+    const refs = await s3().send(new DeleteObjectsCommand({ Bucket: "objects", Delete: { Objects: [{ Key: "e/cr\rkey" }] } }));
+    expect(refs.Deleted?.map((d) => d.Key)).toEqual(["e/cr\rkey"]);
+    expect((await s3().send(new ListObjectsV2Command({ Bucket: "objects", Prefix: "e/" }))).Contents?.map((c) => c.Key)).toEqual(["e/&#13;literal"]);
+    await s3().send(new DeleteObjectsCommand({ Bucket: "objects", Delete: { Objects: [{ Key: "e/&#13;literal" }] } }));
+    expect((await s3().send(new ListObjectsV2Command({ Bucket: "objects", Prefix: "e/" }))).KeyCount).toBe(0);
     // checksum-required: neither Content-MD5 nor x-amz-checksum-* is refused
     const body = '<Delete xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Object><Key>d/3</Key></Object></Delete>';
     const bare = await signedS3(server.url, "POST", "/objects", { query: { delete: "" }, body });

@@ -184,6 +184,9 @@ function parseRange(header: string | undefined, size: number): { start: number; 
     return size === 0 ? "unsatisfiable" : { start: Math.max(0, size - n), end: size - 1 };
   }
   const start = Number(m[1]);
+  // `bytes=N-` from at or past the end is unsatisfiable (416), as S3 answers; an explicit
+  // range whose end is before its start is ignored (200, the whole object)
+  if (m[2] === "" && start >= size) return "unsatisfiable";
   const end = m[2] === "" ? size - 1 : Number(m[2]);
   if (end < start) return undefined;
   if (start >= size) return "unsatisfiable";

@@ -30,9 +30,37 @@ const parser = new XMLParser({
   removeNSPrefix: true,
   parseTagValue: false,
   trimValues: false,
-  processEntities: true,
+  // references are decoded below, in one pass: the parser leaves numeric ones (`&#13;`, which the
+  // SDKs write for a carriage return in a key) as they are
+  processEntities: false,
   isArray: (name) => name === "Object",
 });
+
+const NAMED: Record<string, string> = { lt: "<", gt: ">", amp: "&", quot: '"', apos: "'" };
+const REFERENCE = /&(?:(lt|gt|amp|quot|apos)|#(\d+)|#x([0-9a-fA-F]+));/g;
+
+/** XML's five entities and its character references, decoded in one pass (so `&amp;#13;` stays `&#13;`). */
+export function decodeReferences(text: string): string {
+  if (!text.includes("&")) return text;
+  return text.replace(REFERENCE, (whole, name: string | undefined, dec: string | undefined, hex: string | undefined) => {
+    if (name) return NAMED[name]!;
+    const code = dec !== undefined ? Number(dec) : parseInt(hex!, 16);
+    // not a character XML allows: a malformed document
+    if (code === 0 || code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff)) throw s3Errors.malformedXml();
+    return String.fromCodePoint(code);
+  });
+}
+
+function decodeTree(v: unknown): unknown {
+  if (typeof v === "string") return decodeReferences(v);
+  if (Array.isArray(v)) return v.map(decodeTree);
+  if (v && typeof v === "object") {
+    const out: Record<string, unknown> = Object.create(null);
+    for (const [k, x] of Object.entries(v)) out[k] = decodeTree(x);
+    return out;
+  }
+  return v;
+}
 
 /** Parses a request body; MalformedXML when it is not XML with the expected root. */
 export function parseXml(body: Buffer, root: string): Record<string, unknown> {
@@ -43,7 +71,7 @@ export function parseXml(body: Buffer, root: string): Record<string, unknown> {
   } catch {
     throw s3Errors.malformedXml();
   }
-  const top = (parsed as Record<string, unknown> | undefined)?.[root];
+  const top = decodeTree((parsed as Record<string, unknown> | undefined)?.[root]);
   if (top === undefined) throw s3Errors.malformedXml();
   return top && typeof top === "object" ? (top as Record<string, unknown>) : {};
 }
