@@ -13,6 +13,8 @@ import {
   ListObjectVersionsCommand,
   PutBucketVersioningCommand,
   PutObjectCommand,
+  PutObjectTaggingCommand,
+  GetObjectTaggingCommand,
   UploadPartCommand,
 } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -334,7 +336,7 @@ describe("reads by part number", () => {
 });
 
 describe("UploadPartCopy", () => {
-  it("parts copied from an object (whole, by x-amz-copy-source-range, by versionId), and aws s3 cp s3:// s3:// of a big object (CLI v1)", async () => {
+  it("parts copied from an object (whole, by x-amz-copy-source-range, by versionId), and aws s3 cp s3:// s3:// of a big object (CLI v1 and v2, the source's tags kept)", async () => {
     const { file, data } = randomFile(9 * MiB);
     ok(await cli(["s3", "cp", "--only-show-errors", file, "s3://mpver/src.bin"]));
     const srcVersion = ok(await cli(["s3api", "head-object", "--bucket", "mpver", "--key", "src.bin"])).json.VersionId;
@@ -355,10 +357,17 @@ describe("UploadPartCopy", () => {
     ok(await cli(["s3api", "complete-multipart-upload", "--bucket", "mpb", "--key", "copied", "--upload-id", uploadId, "--multipart-upload", partsJson([[1, p1.CopyPartResult.ETag], [2, p2.CopyPartResult.ETag]])]));
     const got = await s3().send(new GetObjectCommand({ Bucket: "mpb", Key: "copied" }));
     expect(Buffer.from(await got.Body!.transformToByteArray()).equals(Buffer.concat([data.subarray(0, 5 * MiB), data]))).toBe(true);
-    // CLI v1 copies an object over its 8 MB threshold with UploadPartCopy (CLI v2 also asks for the source's tags first)
+    // CLI v1 copies an object over its 8 MB threshold with UploadPartCopy
     ok(await cli(["s3", "cp", "--only-show-errors", "s3://mpb/copied", "s3://mpb/copied-again"], { version: 1 }));
     const again = ok(await cli(["s3api", "head-object", "--bucket", "mpb", "--key", "copied-again"])).json;
     expect([again.ContentLength, again.ETag]).toEqual([14 * MiB, expectedEtag(Buffer.concat([data.subarray(0, 5 * MiB), data]), 8 * MiB)]);
+    // CLI v2 reads the source's tags first (GetObjectTagging), then copies the same way
+    await s3().send(new PutObjectTaggingCommand({ Bucket: "mpb", Key: "copied", Tagging: { TagSet: [{ Key: "stage", Value: "rc" }] } }));
+    ok(await cli(["s3", "cp", "--only-show-errors", "s3://mpb/copied", "s3://mpb/copied-v2"], { version: 2 }));
+    const v2 = ok(await cli(["s3api", "head-object", "--bucket", "mpb", "--key", "copied-v2"])).json;
+    expect([v2.ContentLength, v2.ETag]).toEqual([14 * MiB, expectedEtag(Buffer.concat([data.subarray(0, 5 * MiB), data]), 8 * MiB)]);
+    const tags = await s3().send(new GetObjectTaggingCommand({ Bucket: "mpb", Key: "copied-v2" }));
+    expect(tags.TagSet).toEqual([{ Key: "stage", Value: "rc" }]);
   });
 
   it("the source needs s3:GetObject: a user who may only write is refused", async () => {
