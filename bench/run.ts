@@ -15,7 +15,8 @@ import { benchHistory } from "./content-history.js";
 import { benchEvents } from "./events.js";
 import { benchMerges } from "./merges.js";
 import { benchRequestLog } from "./request-log.js";
-import { benchS3 } from "./s3.js";
+import { benchS3, type S3BenchResult } from "./s3.js";
+import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
 import { benchGitTransfer, headwaterUrl } from "./git-transfer.js";
 import { benchSsh } from "./ssh.js";
 import { run } from "./lib/gen-repo.js";
@@ -264,11 +265,32 @@ if (!only || only === "events") {
 }
 
 if (!only || only === "s3") {
-  const r = await benchS3(path.join(work, "s3"), { megabytes: quick ? 100 : 1024, smallObjects: quick ? 1000 : 10000, runs: quick ? 1 : 3 });
+  const local = await benchS3(path.join(work, "s3"), { megabytes: quick ? 100 : 1024, smallObjects: quick ? 1000 : 10000, runs: quick ? 1 : 3 });
+  sayS3(local, "bytes on local disk (the default)");
+  // the same requests to a server whose bytes go to a second Headwater acting as S3
+  const backend = await startServer({ dataDir: path.join(work, "s3-backend-store"), logFile: path.join(work, "s3-backend-store.log") });
+  try {
+    const admin = new S3Client({ endpoint: backend.url, region: "us-east-1", credentials: ADMIN, forcePathStyle: true });
+    await admin.send(new CreateBucketCommand({ Bucket: "headwater-bytes" }));
+    admin.destroy();
+    const viaS3 = await benchS3(path.join(work, "s3-front"), {
+      megabytes: quick ? 100 : 1024,
+      smallObjects: quick ? 200 : 2000,
+      runs: 1,
+      serverArgs: ["--object-store", "s3://headwater-bytes/objects", "--object-store-endpoint", backend.url],
+      serverEnv: { AWS_ACCESS_KEY_ID: ADMIN.accessKeyId, AWS_SECRET_ACCESS_KEY: ADMIN.secretAccessKey, AWS_REGION: "us-east-1" },
+    });
+    sayS3(viaS3, "bytes in S3 (`--object-store`, a second Headwater on the same machine as the S3)");
+  } finally {
+    await backend.stop();
+  }
+}
+
+function sayS3(r: S3BenchResult, store: string): void {
   const mb = r.megabytes;
   const mib = (b: number) => `${fmt(b / 2 ** 20, 0)} MiB`;
   const rate = (s: number) => `${fmt(mb / s, 0)} MiB/s`;
-  say(`### Buckets (S3): one ${mb} MiB object, and ${r.smallObjects} objects of 1 to 4 KiB (${mib(r.smallBytes)}) (median of ${r.runs})`);
+  say(`### Buckets (S3), ${store}: one ${mb} MiB object, and ${r.smallObjects} objects of 1 to 4 KiB (${mib(r.smallBytes)}) (median of ${r.runs})`);
   say();
   say("| operation | cp | cp + sync | Headwater | Headwater ÷ cp + sync (throughput) | Headwater ÷ cp | server peak RSS |");
   say("|---|---|---|---|---|---|---|");
