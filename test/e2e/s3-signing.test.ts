@@ -4,7 +4,18 @@ import fs from "node:fs";
 import http from "node:http";
 import path from "node:path";
 import zlib from "node:zlib";
-import { CreateBucketCommand, DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand } from "@aws-sdk/client-s3";
+import {
+  CompleteMultipartUploadCommand,
+  CopyObjectCommand,
+  CreateBucketCommand,
+  CreateMultipartUploadCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  UploadPartCommand,
+} from "@aws-sdk/client-s3";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 import { Hash } from "@smithy/hash-node";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
@@ -420,6 +431,26 @@ describe("CRC64NVME checksums", () => {
       expect([key, got.ChecksumCRC64NVME, got.ChecksumType]).toEqual([key, expected, "FULL_OBJECT"]);
       expect(Buffer.from(await got.Body!.transformToByteArray()).equals(data)).toBe(true);
     }
+  });
+
+  it("a multipart upload with CRC64NVME gets a full-object checksum (its only form: COMPOSITE is refused), and a copy can ask for one", async () => {
+    const part1 = crypto.randomBytes(5 * 1024 * 1024);
+    const part2 = crypto.randomBytes(1000);
+    const composite = await sdkFailure(s3().send(new CreateMultipartUploadCommand({ Bucket: "signing", Key: "crc64-mp.bin", ChecksumAlgorithm: "CRC64NVME", ChecksumType: "COMPOSITE" })));
+    expect([composite.name, composite.status]).toEqual(["InvalidRequest", 400]);
+    const { UploadId } = await s3().send(new CreateMultipartUploadCommand({ Bucket: "signing", Key: "crc64-mp.bin", ChecksumAlgorithm: "CRC64NVME" }));
+    const parts = [];
+    for (const [i, body] of [part1, part2].entries()) {
+      const r = await s3().send(new UploadPartCommand({ Bucket: "signing", Key: "crc64-mp.bin", UploadId, PartNumber: i + 1, Body: body, ChecksumAlgorithm: "CRC64NVME" }));
+      expect(r.ChecksumCRC64NVME).toBe(await crc64(body));
+      parts.push({ PartNumber: i + 1, ETag: r.ETag, ChecksumCRC64NVME: r.ChecksumCRC64NVME });
+    }
+    const whole = await crc64(Buffer.concat([part1, part2]));
+    const done = await s3().send(new CompleteMultipartUploadCommand({ Bucket: "signing", Key: "crc64-mp.bin", UploadId, MultipartUpload: { Parts: parts } }));
+    expect([done.ChecksumCRC64NVME, done.ChecksumType]).toEqual([whole, "FULL_OBJECT"]);
+    const copied = await s3().send(new CopyObjectCommand({ Bucket: "signing", Key: "crc64-copy.bin", CopySource: "signing/crc64.bin", ChecksumAlgorithm: "CRC64NVME" }));
+    const head = await s3().send(new HeadObjectCommand({ Bucket: "signing", Key: "crc64.bin", ChecksumMode: "ENABLED" }));
+    expect(copied.CopyObjectResult?.ChecksumCRC64NVME).toBe(head.ChecksumCRC64NVME);
   });
 
   it("a wrong CRC64NVME is BadDigest and a malformed one InvalidRequest; nothing is stored", async () => {

@@ -4,7 +4,7 @@ import { storeError } from "./buckets.js";
 import { originOf, type S3Call, type S3Context } from "./context.js";
 import { s3Errors } from "./errors.js";
 import { sendXml, type S3Request } from "./http.js";
-import { etagMatches, quoted, refuseUnbuilt, requireKeyLength, storedHeaders, versionHeader, writePrecondition } from "./objects.js";
+import { evaluateConditions, quoted, refuseUnbuilt, requireKeyLength, storedHeaders, versionHeader, writePrecondition } from "./objects.js";
 import { parseTaggingHeader } from "./tag-sets.js";
 import { doc, el, isoTime } from "./xml.js";
 
@@ -50,34 +50,23 @@ function directive(req: S3Request, name: "metadata" | "tagging"): "COPY" | "REPL
   throw s3Errors.invalidArgument(`Unknown ${name} directive.`, header, v);
 }
 
-/**
- * `x-amz-copy-source-if-*`, in S3's order; unlike GetObject's, every failure is 412 (a copy has
- * no 304). A true if-match overrides a false if-unmodified-since, and a false if-none-match
- * decides before if-modified-since.
- */
+/** `x-amz-copy-source-if-*`, in S3's order (evaluateConditions); every failure is 412, as a copy has no 304. */
 export function copyPreconditions(req: S3Request, v: ObjectVersion): void {
-  const lastModified = Math.floor(v.created_at / 1000) * 1000;
-  const ifMatch = req.header("x-amz-copy-source-if-match");
-  const ifNoneMatch = req.header("x-amz-copy-source-if-none-match");
-  const ifUnmodified = req.header("x-amz-copy-source-if-unmodified-since");
-  const ifModified = req.header("x-amz-copy-source-if-modified-since");
-  if (ifMatch !== undefined && !etagMatches(ifMatch, v.etag)) throw s3Errors.preconditionFailed("x-amz-copy-source-If-Match");
-  if (ifMatch === undefined && ifUnmodified !== undefined) {
-    const t = Date.parse(ifUnmodified);
-    if (!Number.isNaN(t) && lastModified > t) throw s3Errors.preconditionFailed("x-amz-copy-source-If-Unmodified-Since");
-  }
-  if (ifNoneMatch !== undefined) {
-    if (etagMatches(ifNoneMatch, v.etag)) throw s3Errors.preconditionFailed("x-amz-copy-source-If-None-Match");
-  } else if (ifModified !== undefined) {
-    const t = Date.parse(ifModified);
-    if (!Number.isNaN(t) && t <= Date.now() && lastModified <= t) throw s3Errors.preconditionFailed("x-amz-copy-source-If-Modified-Since");
-  }
+  const r = evaluateConditions(
+    {
+      "If-Match": req.header("x-amz-copy-source-if-match"),
+      "If-None-Match": req.header("x-amz-copy-source-if-none-match"),
+      "If-Unmodified-Since": req.header("x-amz-copy-source-if-unmodified-since"),
+      "If-Modified-Since": req.header("x-amz-copy-source-if-modified-since"),
+    },
+    v,
+  );
+  if (r.outcome !== "ok") throw s3Errors.preconditionFailed(`x-amz-copy-source-${r.header}`);
 }
 
 /** The checksum the copy computes: the one asked for (`x-amz-checksum-algorithm`), else the source's. */
 function copyChecksum(req: S3Request, source: ObjectVersion): ChecksumAlgorithm | undefined {
   const asked = req.header("x-amz-checksum-algorithm")?.toUpperCase();
-  if (asked === "CRC64NVME") throw s3Errors.notImplemented("the CRC64NVME checksum");
   if (asked !== undefined) {
     const alg = CHECKSUM_ALGORITHMS.find((a) => a === asked);
     if (!alg) throw s3Errors.invalidRequest("Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]");

@@ -103,10 +103,13 @@ function uploadChecksum(req: S3Request): { algorithm: ChecksumAlgorithm | null; 
   }
   const algorithm = CHECKSUM_ALGORITHMS.find((a) => a === algText.toUpperCase());
   if (!algorithm) {
-    if (algText.toUpperCase() === "CRC64NVME") throw s3Errors.notImplemented("the CRC64NVME checksum");
-    throw s3Errors.invalidRequest(`Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, SHA1, SHA256]`);
+    throw s3Errors.invalidRequest(`Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]`);
   }
-  const type = (typeText ?? "COMPOSITE").toUpperCase();
+  // CRC64NVME has only a full-object form, and S3 makes it the default for that algorithm
+  const type = (typeText ?? (algorithm === "CRC64NVME" ? "FULL_OBJECT" : "COMPOSITE")).toUpperCase();
+  if (type === "COMPOSITE" && algorithm === "CRC64NVME") {
+    throw s3Errors.invalidRequest(`The CRC64NVME checksum algorithm does not support the COMPOSITE checksum type.`);
+  }
   if (type !== "COMPOSITE" && type !== "FULL_OBJECT") throw s3Errors.invalidRequest(`Value for x-amz-checksum-type header is invalid.`);
   if (type === "FULL_OBJECT" && (algorithm === "SHA1" || algorithm === "SHA256")) {
     throw s3Errors.invalidRequest(`The ${algorithm} checksum algorithm does not support the FULL_OBJECT checksum type.`);

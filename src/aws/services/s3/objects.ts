@@ -151,26 +151,45 @@ export function etagMatches(header: string, etag: string): boolean {
   });
 }
 
-/** S3's order: If-Match (412), If-Unmodified-Since (412), If-None-Match (304), If-Modified-Since (304). */
-function preconditions(req: S3Request, v: ObjectVersion): "ok" | "notModified" {
+export type ConditionHeader = "If-Match" | "If-Unmodified-Since" | "If-None-Match" | "If-Modified-Since";
+
+/**
+ * The four conditional headers against a version, in S3's order: If-Match and
+ * If-Unmodified-Since fail (412), If-None-Match and If-Modified-Since say "not modified" (a
+ * GET's 304; a copy's 412). A true If-Match overrides If-Unmodified-Since (RFC 7232), and a
+ * present If-None-Match decides before If-Modified-Since.
+ */
+export function evaluateConditions(
+  c: Partial<Record<ConditionHeader, string>>,
+  v: ObjectVersion,
+): { outcome: "ok" } | { outcome: "failed" | "notModified"; header: ConditionHeader } {
   const lastModified = Math.floor(v.created_at / 1000) * 1000;
-  const ifMatch = req.header("if-match");
-  const ifNoneMatch = req.header("if-none-match");
-  const ifUnmodified = req.header("if-unmodified-since");
-  const ifModified = req.header("if-modified-since");
-  if (ifMatch !== undefined && !etagMatches(ifMatch, v.etag)) throw s3Errors.preconditionFailed("If-Match");
-  // RFC 7232: a true If-Match overrides If-Unmodified-Since
+  const ifMatch = c["If-Match"];
+  const ifNoneMatch = c["If-None-Match"];
+  const ifUnmodified = c["If-Unmodified-Since"];
+  const ifModified = c["If-Modified-Since"];
+  if (ifMatch !== undefined && !etagMatches(ifMatch, v.etag)) return { outcome: "failed", header: "If-Match" };
   if (ifMatch === undefined && ifUnmodified !== undefined) {
     const t = Date.parse(ifUnmodified);
-    if (!Number.isNaN(t) && lastModified > t) throw s3Errors.preconditionFailed("If-Unmodified-Since");
+    if (!Number.isNaN(t) && lastModified > t) return { outcome: "failed", header: "If-Unmodified-Since" };
   }
   if (ifNoneMatch !== undefined) {
-    if (etagMatches(ifNoneMatch, v.etag)) return "notModified";
+    if (etagMatches(ifNoneMatch, v.etag)) return { outcome: "notModified", header: "If-None-Match" };
   } else if (ifModified !== undefined) {
     const t = Date.parse(ifModified);
-    if (!Number.isNaN(t) && t <= Date.now() && lastModified <= t) return "notModified";
+    if (!Number.isNaN(t) && t <= Date.now() && lastModified <= t) return { outcome: "notModified", header: "If-Modified-Since" };
   }
-  return "ok";
+  return { outcome: "ok" };
+}
+
+/** GetObject's and HeadObject's conditions: 412 PreconditionFailed, or 304. */
+function preconditions(req: S3Request, v: ObjectVersion): "ok" | "notModified" {
+  const r = evaluateConditions(
+    { "If-Match": req.header("if-match"), "If-None-Match": req.header("if-none-match"), "If-Unmodified-Since": req.header("if-unmodified-since"), "If-Modified-Since": req.header("if-modified-since") },
+    v,
+  );
+  if (r.outcome === "failed") throw s3Errors.preconditionFailed(r.header);
+  return r.outcome;
 }
 
 /** `bytes=a-b`, `bytes=a-`, `bytes=-n`; anything else (multiple ranges, other units) is ignored, as S3 does. */
