@@ -207,6 +207,7 @@ export class S3Store {
     const replaced: string[] = [];
     const createdAt = Date.now();
     let queued = false;
+    let committing = false;
     let result: { versionId: string; versioning: string | null; createdAt: number };
     try {
       result = await this.db.transaction().execute(async (trx) => {
@@ -235,11 +236,14 @@ export class S3Store {
           const event = { eventName: `ObjectCreated:${v.cause ?? "Put"}`, key, size: v.size, etag: v.etag, versionId: versioned ? versionId : undefined, origin: v.origin, time: createdAt };
           queued = await this.events.record(trx, b, event);
         }
+        committing = true;
         return { versionId, versioning: b.versioning, createdAt };
       });
     } catch (e) {
-      // nothing names the new bytes
-      await this.objects.delete(v.blob).catch(() => {});
+      // refused before the commit: nothing names the new bytes. A failure of the commit itself
+      // (PostgreSQL's connection lost with the answer in flight) may have committed: the bytes
+      // stay, and the start sweep removes them if no row names them.
+      if (!committing) await this.objects.delete(v.blob).catch(() => {});
       throw e;
     }
     if (queued) this.events?.committed();

@@ -120,13 +120,6 @@ async function sweepKey(store: S3Store, b: Bucket, versions: ObjectVersion[], ru
 }
 
 /**
- * AbortIncompleteMultipartUpload: aborts the bucket's uploads initiated more than
- * DaysAfterInitiation days ago (rounded up to midnight as the other actions are). Multipart
- * upload is built on its own branch; at the merge, this is where its uploads are listed and
- * aborted (`dueAt(upload.initiated, rule.AbortIncompleteMultipartUpload.DaysAfterInitiation, dayMs)`).
- * Until then there are no uploads to abort, and the rule is only stored and returned.
- */
-/**
  * AbortIncompleteMultipartUpload: uploads still in progress DaysAfterInitiation days (rounded up
  * to midnight, as for the other actions) after they began, under the rule's prefix (S3 allows no
  * tag filter with this action), are aborted: their parts and bytes go. An upload completed or

@@ -50,6 +50,7 @@ export class LocalObjectStore implements ObjectStore {
     const tmpFile = path.join(this.tmp, blob);
     const fh = await fs.promises.open(tmpFile, "wx", 0o600);
     let size = 0;
+    let closing: () => Promise<void> = async () => {};
     try {
       try {
         // The socket's chunks (about 64 KiB) are gathered into batches of WRITE_BATCH and each
@@ -59,6 +60,9 @@ export class LocalObjectStore implements ObjectStore {
         let batch: Buffer[] = [];
         let batchBytes = 0;
         let writing: Promise<void> = Promise.resolve();
+        // a body that fails mid-way (the client gone, a bad chunk signature) leaves a write in
+        // flight: it is waited for before the file closes, and its own failure is not left unhandled
+        closing = () => writing.catch(() => {});
         for await (const chunk of body) {
           for (const h of hashers) h.update(chunk);
           size += chunk.length;
@@ -67,6 +71,9 @@ export class LocalObjectStore implements ObjectStore {
           if (batchBytes >= WRITE_BATCH) {
             await writing;
             writing = writeAll(fh, batch);
+            // handled now, awaited later: a failed write (ENOSPC) while the next batch is read
+            // must not be an unhandled rejection, which ends the process
+            writing.catch(() => {});
             batch = [];
             batchBytes = 0;
           }
@@ -76,6 +83,7 @@ export class LocalObjectStore implements ObjectStore {
         check?.(size);
         await fh.sync();
       } finally {
+        await closing();
         await fh.close();
       }
       const dir = path.dirname(this.pathOf(blob));

@@ -131,6 +131,7 @@ export class Uploads {
    */
   async putPart(uploadId: string, partNumber: number, written: WrittenBlob, p: NewPart): Promise<void> {
     const replaced: string[] = [];
+    let committing = false;
     try {
       await this.db.transaction().execute(async (trx) => {
         await lockInTransaction(trx, this.engine, `s3-upload:${uploadId}`);
@@ -154,9 +155,11 @@ export class Uploads {
             created_at: Date.now(),
           })
           .execute();
+        committing = true;
       });
     } catch (e) {
-      await this.objects.delete(written.blob).catch(() => {});
+      // as in S3Store.putVersion: a failed commit may have committed, so its bytes stay for the sweep
+      if (!committing) await this.objects.delete(written.blob).catch(() => {});
       throw e;
     }
     await this.store.dropBlobs(replaced);
